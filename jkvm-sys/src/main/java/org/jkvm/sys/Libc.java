@@ -1,0 +1,456 @@
+package org.jkvm.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The C library calls jkvm makes, bound through the Foreign Function &amp; Memory API. This module is the only place
+ * in jkvm that touches native code.
+ *
+ * <p>Every call that can fail is bound with {@link Linker.Option#captureCallState(String...) captureCallState("errno")}
+ * into a per-thread segment (allocated once per thread, so hot calls such as {@code ioctl(KVM_RUN)} allocate nothing)
+ * and throws {@link NativeException} naming the call and the errno instead of returning -1. Callers that expect a
+ * particular errno (EINTR from KVM_RUN, EAGAIN from a non-blocking read) use the {@code *Raw} variants, which return
+ * {@code -errno}.
+ */
+public final class Libc {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final MemoryLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final ThreadLocal<MemorySegment> CALL_STATE_SEGMENT =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
+
+    // open(2) flags and modes (asm-generic/fcntl.h).
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_RDWR = 2;
+    public static final int O_CREAT = 0100;
+    public static final int O_EXCL = 0200;
+    public static final int O_NOCTTY = 0400;
+    public static final int O_TRUNC = 01000;
+    public static final int O_NONBLOCK = 04000;
+    public static final int O_DIRECT = 040000;
+    public static final int O_CLOEXEC = 02000000;
+
+    // mmap(2)
+    public static final int PROT_NONE = 0;
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int PROT_EXEC = 4;
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_FIXED = 0x10;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MAP_NORESERVE = 0x4000;
+    public static final int MAP_HUGETLB = 0x40000;
+    public static final long MAP_FAILED = -1L;
+
+    // madvise(2)
+    public static final int MADV_DONTNEED = 4;
+    public static final int MADV_MERGEABLE = 12;
+    public static final int MADV_HUGEPAGE = 14;
+    public static final int MADV_DONTDUMP = 16;
+
+    // eventfd(2)
+    public static final int EFD_CLOEXEC = 02000000;
+    public static final int EFD_NONBLOCK = 04000;
+
+    private static final MethodHandle OPEN = errnoHandle("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+    private static final MethodHandle CLOSE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle READ = errnoHandle("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    private static final MethodHandle WRITE = errnoHandle("write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    private static final MethodHandle IOCTL = errnoHandle("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
+    private static final MethodHandle MMAP = errnoHandle("mmap",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
+    private static final MethodHandle MUNMAP = errnoHandle("munmap",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), -1);
+    private static final MethodHandle MPROTECT = errnoHandle("mprotect",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), -1);
+    private static final MethodHandle MADVISE = errnoHandle("madvise",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), -1);
+    private static final MethodHandle EVENTFD = errnoHandle("eventfd",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle SCHED_SETAFFINITY = errnoHandle("sched_setaffinity",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), -1);
+    private static final MethodHandle PTHREAD_SELF = handle("pthread_self", FunctionDescriptor.of(JAVA_LONG));
+    private static final MethodHandle PTHREAD_KILL = handle("pthread_kill",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle SIGACTION = errnoHandle("sigaction",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), -1);
+    private static final MethodHandle SIGRTMIN = handle("__libc_current_sigrtmin", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle ISATTY = handle("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle TCGETATTR = errnoHandle("tcgetattr",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
+    private static final MethodHandle TCSETATTR = errnoHandle("tcsetattr",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), -1);
+    private static final MethodHandle CFMAKERAW = handle("cfmakeraw", FunctionDescriptor.ofVoid(ADDRESS));
+    private static final MethodHandle POLL = errnoHandle("poll",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), -1);
+    private static final MethodHandle STRERROR = handle("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    private static final MethodHandle GETTID = handle("gettid", FunctionDescriptor.of(JAVA_INT));
+
+    private Libc() {}
+
+    private static MethodHandle handle(String name, FunctionDescriptor fd) {
+        MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+        return LINKER.downcallHandle(symbol, fd);
+    }
+
+    private static MethodHandle errnoHandle(String name, FunctionDescriptor fd, int firstVariadicArg) {
+        MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+        Linker.Option errno = Linker.Option.captureCallState("errno");
+        return firstVariadicArg < 0
+                ? LINKER.downcallHandle(symbol, fd, errno)
+                : LINKER.downcallHandle(symbol, fd, errno, Linker.Option.firstVariadicArg(firstVariadicArg));
+    }
+
+    private static MemorySegment callState() {
+        return CALL_STATE_SEGMENT.get();
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(t);
+    }
+
+    /** open(2). Returns the new fd. */
+    public static int open(String path, int flags, int mode) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cpath = arena.allocateFrom(path);
+            MemorySegment st = callState();
+            int fd = (int) OPEN.invokeExact(st, cpath, flags, mode);
+            if (fd < 0) {
+                throw new NativeException("open(" + path + ")", errno(st));
+            }
+            return fd;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** close(2); errors other than EINTR are reported. */
+    public static void close(int fd) {
+        try {
+            MemorySegment st = callState();
+            int r = (int) CLOSE.invokeExact(st, fd);
+            if (r < 0 && errno(st) != Errno.EINTR) {
+                throw new NativeException("close(" + fd + ")", errno(st));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** read(2) into native memory; returns bytes read or {@code -errno}. */
+    public static long readRaw(int fd, MemorySegment buf, long len) {
+        try {
+            MemorySegment st = callState();
+            long r = (long) READ.invokeExact(st, fd, buf, len);
+            return r < 0 ? -errno(st) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** write(2) from native memory; returns bytes written or {@code -errno}. */
+    public static long writeRaw(int fd, MemorySegment buf, long len) {
+        try {
+            MemorySegment st = callState();
+            long r = (long) WRITE.invokeExact(st, fd, buf, len);
+            return r < 0 ? -errno(st) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** read(2), throwing on failure (EINTR is retried). */
+    public static long read(int fd, MemorySegment buf, long len) {
+        long r;
+        do {
+            r = readRaw(fd, buf, len);
+        } while (r == -Errno.EINTR);
+        if (r < 0) {
+            throw new NativeException("read(fd " + fd + ")", (int) -r);
+        }
+        return r;
+    }
+
+    /** write(2), throwing on failure (EINTR is retried). */
+    public static long write(int fd, MemorySegment buf, long len) {
+        long r;
+        do {
+            r = writeRaw(fd, buf, len);
+        } while (r == -Errno.EINTR);
+        if (r < 0) {
+            throw new NativeException("write(fd " + fd + ")", (int) -r);
+        }
+        return r;
+    }
+
+    /**
+     * ioctl(2) with an integer or pointer argument ({@code MemorySegment.address()}); returns the ioctl's
+     * non-negative result or {@code -errno}. The caller decides which errnos are expected.
+     */
+    public static int ioctlRaw(int fd, long request, long arg) {
+        try {
+            MemorySegment st = callState();
+            int r = (int) IOCTL.invokeExact(st, fd, request, arg);
+            return r < 0 ? -errno(st) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** ioctl(2) that throws {@link NativeException} naming {@code name} (the kernel's name for the request). */
+    public static int ioctl(int fd, long request, long arg, String name) {
+        int r = ioctlRaw(fd, request, arg);
+        if (r < 0) {
+            throw new NativeException("ioctl(" + name + ")", -r);
+        }
+        return r;
+    }
+
+    /** ioctl(2) with a pointer argument. */
+    public static int ioctl(int fd, long request, MemorySegment arg, String name) {
+        return ioctl(fd, request, arg.address(), name);
+    }
+
+    /** mmap(2); returns the mapping's address. */
+    public static long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
+        try {
+            MemorySegment st = callState();
+            long r = (long) MMAP.invokeExact(st, addr, length, prot, flags, fd, offset);
+            if (r == MAP_FAILED) {
+                throw new NativeException("mmap(" + length + " bytes)", errno(st));
+            }
+            return r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void munmap(long addr, long length) {
+        try {
+            MemorySegment st = callState();
+            if ((int) MUNMAP.invokeExact(st, addr, length) < 0) {
+                throw new NativeException("munmap", errno(st));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void mprotect(long addr, long length, int prot) {
+        try {
+            MemorySegment st = callState();
+            if ((int) MPROTECT.invokeExact(st, addr, length, prot) < 0) {
+                throw new NativeException("mprotect", errno(st));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void madvise(long addr, long length, int advice) {
+        try {
+            MemorySegment st = callState();
+            if ((int) MADVISE.invokeExact(st, addr, length, advice) < 0) {
+                throw new NativeException("madvise(" + advice + ")", errno(st));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** eventfd(2). */
+    public static int eventfd(int initval, int flags) {
+        try {
+            MemorySegment st = callState();
+            int fd = (int) EVENTFD.invokeExact(st, initval, flags);
+            if (fd < 0) {
+                throw new NativeException("eventfd", errno(st));
+            }
+            return fd;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** sched_setaffinity(2) for the calling thread (tid 0) onto the given host CPUs. */
+    public static void setAffinity(int... hostCpus) {
+        int max = 0;
+        for (int c : hostCpus) {
+            if (c < 0) {
+                throw new IllegalArgumentException("negative CPU " + c);
+            }
+            max = Math.max(max, c);
+        }
+        long bytes = ((max / 64) + 1) * 8L;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = arena.allocate(bytes, 8);
+            for (int c : hostCpus) {
+                long word = set.getAtIndex(JAVA_LONG, c / 64);
+                set.setAtIndex(JAVA_LONG, c / 64, word | (1L << (c % 64)));
+            }
+            MemorySegment st = callState();
+            if ((int) SCHED_SETAFFINITY.invokeExact(st, 0, bytes, set) < 0) {
+                throw new NativeException("sched_setaffinity", errno(st));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** pthread_self(3): the calling thread's pthread_t, for {@link #pthreadKill}. */
+    public static long pthreadSelf() {
+        try {
+            return (long) PTHREAD_SELF.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The calling thread's kernel thread id. */
+    public static int gettid() {
+        try {
+            return (int) GETTID.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** pthread_kill(3); returns 0 or an errno value (pthread functions do not set errno). */
+    public static int pthreadKill(long thread, int signal) {
+        try {
+            return (int) PTHREAD_KILL.invokeExact(thread, signal);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** SIGRTMIN as this C library defines it (glibc reserves the first real-time signals). */
+    public static int sigrtmin() {
+        try {
+            return (int) SIGRTMIN.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** sigaction(2) with a plain handler address, no flags beyond {@code flags}, and an empty mask. */
+    public static void sigaction(int signal, long handlerAddress, int flags) {
+        // glibc's struct sigaction on x86_64: sa_handler (8), sa_mask (128), sa_flags (4 + 4 pad), sa_restorer (8).
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment act = arena.allocate(152, 8);
+            act.set(JAVA_LONG, 0, handlerAddress);
+            act.set(JAVA_INT, 136, flags);
+            MemorySegment st = callState();
+            if ((int) SIGACTION.invokeExact(st, signal, act, MemorySegment.NULL) < 0) {
+                throw new NativeException("sigaction(" + signal + ")", errno(st));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static boolean isatty(int fd) {
+        try {
+            return (int) ISATTY.invokeExact(fd) == 1;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Size of glibc's struct termios on x86_64. */
+    public static final long TERMIOS_SIZE = 60;
+    public static final int TCSANOW = 0;
+
+    public static void tcgetattr(int fd, MemorySegment termios) {
+        try {
+            MemorySegment st = callState();
+            if ((int) TCGETATTR.invokeExact(st, fd, termios) < 0) {
+                throw new NativeException("tcgetattr(" + fd + ")", errno(st));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void tcsetattr(int fd, int action, MemorySegment termios) {
+        try {
+            MemorySegment st = callState();
+            if ((int) TCSETATTR.invokeExact(st, fd, action, termios) < 0) {
+                throw new NativeException("tcsetattr(" + fd + ")", errno(st));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void cfmakeraw(MemorySegment termios) {
+        try {
+            CFMAKERAW.invokeExact(termios);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static final short POLLIN = 0x1;
+
+    /** poll(2) on one fd for {@code events}; returns the revents, 0 on timeout, or {@code -errno}. */
+    public static int pollOne(int fd, short events, int timeoutMillis) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pfd = arena.allocate(8, 4);
+            pfd.set(JAVA_INT, 0, fd);
+            pfd.set(ValueLayout.JAVA_SHORT, 4, events);
+            MemorySegment st = callState();
+            int r = (int) POLL.invokeExact(st, pfd, 1L, timeoutMillis);
+            if (r < 0) {
+                return -errno(st);
+            }
+            return r == 0 ? 0 : pfd.get(ValueLayout.JAVA_SHORT, 6) & 0xffff;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** strerror(3). */
+    public static String strerror(int errno) {
+        try {
+            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            return s.reinterpret(256).getString(0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A view of native memory at {@code address} of {@code size} bytes (for mappings made with {@link #mmap}). */
+    public static MemorySegment segment(long address, long size) {
+        return MemorySegment.ofAddress(address).reinterpret(size);
+    }
+}
