@@ -1,0 +1,164 @@
+package org.jkvm.kvm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+
+import org.jkvm.hypervisor.CpuidEntry;
+import org.jkvm.hypervisor.Fpu;
+import org.jkvm.hypervisor.MpState;
+import org.jkvm.hypervisor.MsrEntry;
+import org.jkvm.hypervisor.Regs;
+import org.jkvm.hypervisor.Sregs;
+import org.jkvm.sys.Libc;
+
+/**
+ * A KVM vCPU file descriptor (api.rst section 4: vCPU ioctls) and its mapped {@code struct kvm_run}, which
+ * {@link #run()} leaves the exit in. The mapping is made once; {@link #run()} allocates nothing.
+ */
+public final class VcpuFd implements AutoCloseable {
+    private final int id;
+    private final int fd;
+    private final long runAddr;
+    private final long runSize;
+    private final MemorySegment run;
+
+    VcpuFd(int id, int fd, int mmapSize) {
+        this.id = id;
+        this.fd = fd;
+        this.runSize = mmapSize;
+        this.runAddr = Libc.mmap(0, mmapSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
+        this.run = Libc.segment(runAddr, mmapSize);
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    /** The mapped struct kvm_run (offsets in {@link KvmAbi}). */
+    public MemorySegment kvmRun() {
+        return run;
+    }
+
+    /** KVM_RUN: returns 0 with the exit in {@link #kvmRun()}, or {@code -errno} (EINTR after a kick). */
+    public int run() {
+        return Libc.ioctlRaw(fd, KvmIoctls.KVM_RUN, 0);
+    }
+
+    public int exitReason() {
+        return run.get(ValueLayout.JAVA_INT, KvmAbi.RUN_EXIT_REASON);
+    }
+
+    /** Sets kvm_run.immediate_exit: KVM_RUN returns EINTR at once while it is 1 (KVM_CAP_IMMEDIATE_EXIT). */
+    public void setImmediateExit(boolean on) {
+        run.set(ValueLayout.JAVA_BYTE, KvmAbi.RUN_IMMEDIATE_EXIT, (byte) (on ? 1 : 0));
+    }
+
+    public Regs getRegs() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_REGS_SIZE, 8);
+            Libc.ioctl(fd, KvmIoctls.KVM_GET_REGS, b, "KVM_GET_REGS");
+            return KvmStateCodec.decodeRegs(b);
+        }
+    }
+
+    public void setRegs(Regs regs) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_REGS_SIZE, 8);
+            KvmStateCodec.encodeRegs(regs, b);
+            Libc.ioctl(fd, KvmIoctls.KVM_SET_REGS, b, "KVM_SET_REGS");
+        }
+    }
+
+    public Sregs getSregs() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_SREGS_SIZE, 8);
+            Libc.ioctl(fd, KvmIoctls.KVM_GET_SREGS, b, "KVM_GET_SREGS");
+            return KvmStateCodec.decodeSregs(b);
+        }
+    }
+
+    public void setSregs(Sregs sregs) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_SREGS_SIZE, 8);
+            KvmStateCodec.encodeSregs(sregs, b);
+            Libc.ioctl(fd, KvmIoctls.KVM_SET_SREGS, b, "KVM_SET_SREGS");
+        }
+    }
+
+    public Fpu getFpu() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_FPU_SIZE, 8);
+            Libc.ioctl(fd, KvmIoctls.KVM_GET_FPU, b, "KVM_GET_FPU");
+            return KvmStateCodec.decodeFpu(b);
+        }
+    }
+
+    public void setFpu(Fpu fpu) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_FPU_SIZE, 8);
+            KvmStateCodec.encodeFpu(fpu, b);
+            Libc.ioctl(fd, KvmIoctls.KVM_SET_FPU, b, "KVM_SET_FPU");
+        }
+    }
+
+    /** KVM_GET_MSRS for {@code indices}; an MSR KVM does not know ends the list early (the kernel's behaviour). */
+    public List<MsrEntry> getMsrs(int... indices) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = KvmStateCodec.encodeMsrs(arena, indices);
+            int n = Libc.ioctl(fd, KvmIoctls.KVM_GET_MSRS, b, "KVM_GET_MSRS");
+            return KvmStateCodec.decodeMsrs(b, n);
+        }
+    }
+
+    /** KVM_SET_MSRS; all of them must be accepted. */
+    public void setMsrs(List<MsrEntry> msrs) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = KvmStateCodec.encodeMsrs(arena, msrs);
+            int n = Libc.ioctl(fd, KvmIoctls.KVM_SET_MSRS, b, "KVM_SET_MSRS");
+            if (n != msrs.size()) {
+                MsrEntry bad = msrs.get(n);
+                throw new IllegalStateException(String.format("KVM_SET_MSRS rejected MSR 0x%x (value 0x%x)",
+                        bad.index(), bad.value()));
+            }
+        }
+    }
+
+    public void setCpuid2(List<CpuidEntry> entries) {
+        try (Arena arena = Arena.ofConfined()) {
+            Libc.ioctl(fd, KvmIoctls.KVM_SET_CPUID2, Kvm.CpuidCodec.encode(arena, entries), "KVM_SET_CPUID2");
+        }
+    }
+
+    public MpState getMpState() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(ValueLayout.JAVA_INT);
+            Libc.ioctl(fd, KvmIoctls.KVM_GET_MP_STATE, b, "KVM_GET_MP_STATE");
+            return MpState.ofKvm(b.get(ValueLayout.JAVA_INT, 0));
+        }
+    }
+
+    public void setMpState(MpState state) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(ValueLayout.JAVA_INT);
+            b.set(ValueLayout.JAVA_INT, 0, state.kvmValue());
+            Libc.ioctl(fd, KvmIoctls.KVM_SET_MP_STATE, b, "KVM_SET_MP_STATE");
+        }
+    }
+
+    /** KVM_GET_TSC_KHZ: the guest TSC frequency. */
+    public int tscKhz() {
+        return Libc.ioctl(fd, KvmIoctls.KVM_GET_TSC_KHZ, 0, "KVM_GET_TSC_KHZ");
+    }
+
+    @Override
+    public void close() {
+        Libc.munmap(runAddr, runSize);
+        Libc.close(fd);
+    }
+}

@@ -1,0 +1,58 @@
+package org.jkvm.kvm.backend;
+
+import org.jkvm.hypervisor.Vcpu;
+import org.jkvm.hypervisor.Vm;
+import org.jkvm.kvm.VmFd;
+import org.jkvm.memory.GuestMemory;
+import org.jkvm.memory.MemoryRegion;
+
+/**
+ * A VM on KVM. Creation sets up what an x86 guest needs before its first vCPU: the VMX real-mode TSS and identity
+ * map pages (in the MMIO hole, just below the BIOS area, as QEMU places them), the in-kernel irqchip and PIT.
+ */
+final class KvmVm implements Vm {
+    /** Three pages for KVM_SET_TSS_ADDR, then one for the identity map, below 4 GiB and outside RAM. */
+    static final long TSS_GPA = 0xfffb_d000L;
+    static final long IDENTITY_MAP_GPA = 0xfffb_c000L;
+
+    private final VmFd vm;
+
+    KvmVm(VmFd vm) {
+        this.vm = vm;
+        try {
+            vm.setIdentityMapAddr(IDENTITY_MAP_GPA);
+            vm.setTssAddr(TSS_GPA);
+            vm.createIrqchip();
+            vm.createPit2();
+        } catch (RuntimeException e) {
+            vm.close();
+            throw e;
+        }
+    }
+
+    VmFd fd() {
+        return vm;
+    }
+
+    @Override
+    public void setMemory(GuestMemory memory) {
+        for (MemoryRegion r : memory.regions()) {
+            vm.setUserMemoryRegion(r.slot(), 0, r.gpa(), r.sizeBytes(), r.hva());
+        }
+    }
+
+    @Override
+    public Vcpu createVcpu(int index) {
+        return new KvmVcpu(vm.createVcpu(index));
+    }
+
+    @Override
+    public void setIrqLine(int gsi, boolean level) {
+        vm.irqLine(gsi, level);
+    }
+
+    @Override
+    public void close() {
+        vm.close();
+    }
+}
