@@ -1,0 +1,84 @@
+package org.jkvm.acpi;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.jkvm.acpi.aml.Aml;
+import org.jkvm.acpi.aml.AmlResources;
+import org.jkvm.acpi.aml.AmlTerm;
+
+/**
+ * The Differentiated System Description Table (ACPI 6.5 §5.2.11.1): a header and an AML definition block. jkvm's
+ * holds the {@code \_S5_} soft-off package (§7.4.2, sleep type 5, what jkvm's PM device treats as soft-off) and, in
+ * {@code \_SB}, the legacy ISA devices (COM1, the CMOS RTC, the i8042 keyboard controller) with their resources,
+ * and one processor device (ACPI0007, §8.4) per vCPU whose {@code _UID} matches the MADT's processor UID.
+ */
+final class Dsdt {
+    static final String SIGNATURE = "DSDT";
+    /** Revision 2 and above: AML integers are 64-bit (§5.2.11.1). */
+    static final int REVISION = 2;
+    /** SLP_TYPa/SLP_TYPb for S5, what the PM1 control register's SLP_TYP field receives on poweroff. */
+    static final int S5_SLEEP_TYPE = 5;
+
+    static final int COM1_PORT = 0x3F8;
+    static final int COM1_PORT_COUNT = 8;
+    static final int COM1_IRQ = 4;
+    static final int RTC_PORT = 0x70;
+    static final int RTC_PORT_COUNT = 2;
+    static final int RTC_IRQ = 8;
+    static final int I8042_DATA_PORT = 0x60;
+    static final int I8042_COMMAND_PORT = 0x64;
+    static final int I8042_IRQ = 1;
+    /** ISA IRQs the DSDT's devices use; the SCI must not share them (it is level-triggered, they are edge). */
+    static final List<Integer> LEGACY_DEVICE_IRQS = List.of(I8042_IRQ, COM1_IRQ, RTC_IRQ);
+    /** Processor devices are named C000..CFFF, so at most 4096 fit in the name space jkvm uses. */
+    static final int MAX_PROCESSOR_DEVICES = 0x1000;
+
+    private Dsdt() {
+    }
+
+    static byte[] build(AcpiConfig config) {
+        ByteBuilder out = Sdt.begin(SIGNATURE, REVISION);
+        out.bytes(definitionBlock(config));
+        return Sdt.finish(out);
+    }
+
+    /** The AML after the header. */
+    static byte[] definitionBlock(AcpiConfig config) {
+        AmlTerm s5 = Aml.name("_S5_", Aml.pkg(Aml.integer(S5_SLEEP_TYPE), Aml.integer(S5_SLEEP_TYPE),
+                Aml.integer(0), Aml.integer(0)));
+
+        List<AmlTerm> systemBus = new ArrayList<>();
+        systemBus.add(Aml.device("COM1",
+                Aml.name("_HID", Aml.eisaId("PNP0501")),
+                Aml.name("_UID", Aml.integer(1)),
+                Aml.name("_CRS", AmlResources.template(
+                        AmlResources.io16(COM1_PORT, COM1_PORT, 1, COM1_PORT_COUNT),
+                        AmlResources.irqNoFlags(COM1_IRQ)))));
+        systemBus.add(Aml.device("RTC",
+                Aml.name("_HID", Aml.eisaId("PNP0B00")),
+                Aml.name("_CRS", AmlResources.template(
+                        AmlResources.io16(RTC_PORT, RTC_PORT, 1, RTC_PORT_COUNT),
+                        AmlResources.irqNoFlags(RTC_IRQ)))));
+        systemBus.add(Aml.device("KBD",
+                Aml.name("_HID", Aml.eisaId("PNP0303")),
+                Aml.name("_CRS", AmlResources.template(
+                        AmlResources.io16(I8042_DATA_PORT, I8042_DATA_PORT, 1, 1),
+                        AmlResources.io16(I8042_COMMAND_PORT, I8042_COMMAND_PORT, 1, 1),
+                        AmlResources.irqNoFlags(I8042_IRQ)))));
+        for (int cpu = 0; cpu < config.cpuCount(); cpu++) {
+            systemBus.add(Aml.device(processorDeviceName(cpu),
+                    Aml.name("_HID", Aml.string("ACPI0007")),
+                    Aml.name("_UID", Aml.integer(cpu))));
+        }
+        AmlTerm sb = Aml.scope("\\_SB", systemBus.toArray(AmlTerm[]::new));
+        return AmlTerm.concat(s5, sb);
+    }
+
+    /** {@code C000}, {@code C001}, ... {@code CFFF}: the processor device of vCPU {@code cpu}. */
+    static String processorDeviceName(int cpu) {
+        if (cpu < 0 || cpu >= MAX_PROCESSOR_DEVICES) {
+            throw new IllegalArgumentException("no processor device name for vCPU " + cpu);
+        }
+        return String.format("C%03X", cpu);
+    }
+}
