@@ -1,0 +1,137 @@
+package org.jkvm.acpi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Validates the tables with ACPICA, the reference implementation Linux embeds: {@code iasl -d} must decode every
+ * table cleanly, the DSDT's disassembly must recompile to the same AML, and {@code acpiexec} must load the tables
+ * and evaluate {@code \_S5} and the {@code _CRS} objects. (iasl cannot load an RSDP from a file, ACPICA
+ * acfileio.c "Loading an RSDP is not supported", so the RSDP is checked in {@link AcpiTablesTest}.)
+ */
+class IaslValidationTest {
+    @TempDir
+    Path dir;
+
+    private String disassemble(AcpiImage image, String signature) throws Exception {
+        AcpicaTool iasl = AcpicaTool.require("iasl");
+        String base = signature.toLowerCase();
+        Files.write(dir.resolve(base + ".dat"), TableBytes.table(image, signature));
+        String output = iasl.runClean(dir, "-d", base + ".dat");
+        assertThat(output).contains("[" + signature + "]");
+        return Files.readString(dir.resolve(base + ".dsl"));
+    }
+
+    private static int count(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        int n = 0;
+        while (m.find()) {
+            n++;
+        }
+        return n;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 4, 64, 300})
+    void madtDecodesWithOneProcessorEntryPerVcpu(int cpuCount) throws Exception {
+        String dsl = disassemble(AcpiTables.build(AcpiConfig.pc(cpuCount)), "APIC");
+        int xapic = Math.min(cpuCount, 255);
+        assertThat(count(dsl, "Subtable Type : 00 \\[Processor Local APIC\\]")).isEqualTo(xapic);
+        assertThat(count(dsl, "Subtable Type : 09 \\[Processor Local x2APIC\\]")).isEqualTo(cpuCount - xapic);
+        assertThat(count(dsl, "Processor Enabled : 1")).isEqualTo(cpuCount);
+        assertThat(count(dsl, "Subtable Type : 01 \\[I/O APIC\\]")).isEqualTo(1);
+        assertThat(count(dsl, "Subtable Type : 02 \\[Interrupt Source Override\\]")).isEqualTo(2);
+        assertThat(count(dsl, "Subtable Type : 04 \\[Local APIC NMI\\]")).isEqualTo(1);
+        assertThat(dsl).contains("Local Apic Address : FEE00000").contains("Address : FEC00000")
+                .contains("PC-AT Compatibility : 1");
+        assertThat(dsl).containsPattern("Local Apic ID : " + String.format("%02X", xapic - 1));
+        if (cpuCount > 255) {
+            assertThat(dsl).containsPattern("Processor x2Apic ID : " + String.format("%08X", cpuCount - 1));
+        }
+    }
+
+    @Test
+    void fadtDecodesWithJkvmsPmRegisters() throws Exception {
+        String dsl = disassemble(AcpiTables.build(AcpiConfig.pc(4)), "FACP");
+        assertThat(dsl).containsPattern("Revision : 06")
+                .containsPattern("SCI Interrupt : 0009")
+                .containsPattern("SMI Command Port : 00000000")
+                .containsPattern("PM1A Event Block Address : 00000600")
+                .containsPattern("PM1A Control Block Address : 00000604")
+                .containsPattern("PM Timer Block Address : 00000608")
+                .containsPattern("Legacy Devices Supported \\(V2\\) : 1")
+                .containsPattern("8042 Present on ports 60/64 \\(V2\\) : 1")
+                .containsPattern("WBINVD instruction is operational \\(V1\\) : 1")
+                .containsPattern("Control Method Power Button \\(V1\\) : 0")
+                .containsPattern("Control Method Sleep Button \\(V1\\) : 1")
+                .containsPattern("32-bit PM Timer \\(V1\\) : 0")
+                .containsPattern("Reset Register Supported \\(V2\\) : 1")
+                .containsPattern("Hardware Reduced \\(V5\\) : 0")
+                .containsPattern("Address : 0000000000000CF9")
+                .containsPattern("Value to cause reset : 06");
+    }
+
+    @Test
+    void facsAndRootTablesDecode() throws Exception {
+        AcpiImage image = AcpiTables.build(AcpiConfig.pc(4));
+        assertThat(disassemble(image, "FACS")).containsPattern("Length : 00000040").containsPattern("Version : 02");
+        String fadtAt = String.format("%08X", image.tableGpa("FACP"));
+        String madtAt = String.format("%08X", image.tableGpa("APIC"));
+        assertThat(disassemble(image, "RSDT")).contains("ACPI Table Address   0 : " + fadtAt)
+                .contains("ACPI Table Address   1 : " + madtAt);
+        assertThat(disassemble(image, "XSDT")).contains("ACPI Table Address   0 : 00000000" + fadtAt)
+                .contains("ACPI Table Address   1 : 00000000" + madtAt);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 300})
+    void dsdtDisassemblesAndRecompilesToTheSameAml(int cpuCount) throws Exception {
+        byte[] dsdt = TableBytes.table(AcpiTables.build(AcpiConfig.pc(cpuCount)), "DSDT");
+        String dsl = disassemble(AcpiTables.build(AcpiConfig.pc(cpuCount)), "DSDT");
+        assertThat(dsl).contains("Name (_S5, Package (0x04)")
+                .contains("EisaId (\"PNP0501\")").contains("EisaId (\"PNP0B00\")").contains("EisaId (\"PNP0303\")")
+                .contains("Scope (\\_SB)").contains("Device (COM1)").contains("Device (RTC)").contains("Device (KBD)");
+        assertThat(dsl).containsPattern("IO \\(Decode16,\\s+0x03F8,\\s+// Range Minimum\\s+0x03F8,\\s+// Range Maximum"
+                + "\\s+0x01,\\s+// Alignment\\s+0x08,");
+        assertThat(dsl).containsPattern("IRQNoFlags \\(\\)\\s+\\{4\\}").containsPattern("IRQNoFlags \\(\\)\\s+\\{8\\}")
+                .containsPattern("IRQNoFlags \\(\\)\\s+\\{1\\}");
+        assertThat(count(dsl, "\"ACPI0007\"")).isEqualTo(cpuCount);
+
+        // Recompile with optimizations off: the body must be byte-identical to what jkvm's AML builder wrote.
+        assertThat(AcpicaTool.require("iasl").runClean(dir, "-oa", "-p", "recompiled", "dsdt.dsl"))
+                .contains("0 Errors, 0 Warnings, 0 Remarks");
+        byte[] recompiled = Files.readAllBytes(dir.resolve("recompiled.aml"));
+        assertThat(Arrays.copyOfRange(recompiled, 36, recompiled.length))
+                .isEqualTo(Arrays.copyOfRange(dsdt, 36, dsdt.length));
+    }
+
+    @Test
+    void acpiexecLoadsTheTablesAndEvaluatesS5AndResources() throws Exception {
+        AcpicaTool acpiexec = AcpicaTool.require("acpiexec");
+        AcpiImage image = AcpiTables.build(AcpiConfig.pc(4));
+        for (String signature : new String[] {"FACP", "DSDT", "APIC"}) {
+            Files.write(dir.resolve(signature.toLowerCase() + ".dat"), TableBytes.table(image, signature));
+        }
+        AcpicaTool.Result result = acpiexec.run(dir, "-b",
+                "evaluate \\_S5; evaluate \\_SB.COM1._CRS; evaluate \\_SB.RTC._CRS; evaluate \\_SB.C003._UID",
+                "facp.dat", "dsdt.dat", "apic.dat");
+        String out = result.output();
+        assertThat(result.exitCode()).as(out).isZero();
+        assertThat(out).doesNotContain("ACPI Error").doesNotContain("ACPI Warning").doesNotContain("failed with status");
+        assertThat(out).containsPattern("Evaluation of \\\\_S5 returned object[^\\n]*\\n\\s+\\[Package\\] Contains 4 "
+                + "Elements:\\s+\\[Integer\\] = 0000000000000005\\s+\\[Integer\\] = 0000000000000005\\s+"
+                + "\\[Integer\\] = 0000000000000000\\s+\\[Integer\\] = 0000000000000000");
+        assertThat(out).contains("47 01 F8 03 F8 03 01 08 22 10 00 79 00");
+        assertThat(out).contains("47 01 70 00 70 00 01 02 22 00 01 79 00");
+        assertThat(out).containsPattern("C003._UID returned object[^\\n]*\\n\\s+\\[Integer\\] = 0000000000000003");
+    }
+}
