@@ -8,8 +8,8 @@ package org.jkvm.loader;
 public final class BootMemoryMap {
     /** GDT: 0x00 null, 0x08 32-bit flat code, 0x10 64-bit code, 0x18 flat data, 0x20 TSS (written by the VMM). */
     public static final long GDT = 0x500;
-    /** Empty IDT (interrupts are off at entry). */
-    public static final long IDT = 0x520;
+    /** Empty IDT (interrupts are off at entry), after the five GDT entries. */
+    public static final long IDT = 0x540;
     /** Linux's struct boot_params (the "zero page", 4 KiB). */
     public static final long ZERO_PAGE = 0x7000;
     /** Initial RSP/ESP. */

@@ -68,12 +68,21 @@ final class ImageFile implements AutoCloseable {
 
     /** Up to {@code maxLen} bytes at {@code offset} (fewer at the end of the file). */
     byte[] readUpTo(long offset, int maxLen) throws KernelLoadException {
+        if (offset < 0) {
+            throw error("negative file offset " + offset);
+        }
         int len = (int) Math.max(0, Math.min(maxLen, sizeBytes - offset));
         return read(offset, len);
     }
 
-    /** Fails unless {@code [offset, offset + len)} lies inside the file. */
+    /**
+     * Fails unless {@code [offset, offset + len)} lies inside the file. An empty range is always fine (ELF bss-only
+     * segments may carry any p_offset).
+     */
     void requireRange(String what, long offset, long len) throws KernelLoadException {
+        if (len == 0) {
+            return;
+        }
         if (offset < 0 || len < 0 || offset > sizeBytes || len > sizeBytes - offset) {
             throw error("truncated: " + what + " at file offset " + Le.hex(offset) + " needs " + len
                     + " bytes but the file has " + sizeBytes);
