@@ -151,6 +151,27 @@ public final class VcpuFd implements AutoCloseable {
         }
     }
 
+    /** KVM_GET_LAPIC: the in-kernel local APIC's 1 KiB register page. */
+    public byte[] getLapic() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_LAPIC_STATE_SIZE, 8);
+            Libc.ioctl(fd, KvmIoctls.KVM_GET_LAPIC, b, "KVM_GET_LAPIC");
+            return b.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /** KVM_SET_LAPIC. */
+    public void setLapic(byte[] regs) {
+        if (regs.length != KvmAbi.KVM_LAPIC_STATE_SIZE) {
+            throw new IllegalArgumentException("LAPIC state must be " + KvmAbi.KVM_LAPIC_STATE_SIZE + " bytes");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_LAPIC_STATE_SIZE, 8);
+            MemorySegment.copy(regs, 0, b, ValueLayout.JAVA_BYTE, 0, regs.length);
+            Libc.ioctl(fd, KvmIoctls.KVM_SET_LAPIC, b, "KVM_SET_LAPIC");
+        }
+    }
+
     /** KVM_GET_TSC_KHZ: the guest TSC frequency. */
     public int tscKhz() {
         return Libc.ioctl(fd, KvmIoctls.KVM_GET_TSC_KHZ, 0, "KVM_GET_TSC_KHZ");

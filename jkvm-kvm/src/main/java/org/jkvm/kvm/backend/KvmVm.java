@@ -1,7 +1,11 @@
 package org.jkvm.kvm.backend;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 import org.jkvm.hypervisor.Vcpu;
 import org.jkvm.hypervisor.Vm;
+import org.jkvm.kvm.VcpuFd;
 import org.jkvm.kvm.VmFd;
 import org.jkvm.memory.GuestMemory;
 import org.jkvm.memory.MemoryRegion;
@@ -43,8 +47,33 @@ final class KvmVm implements Vm {
 
     @Override
     public Vcpu createVcpu(int index) {
-        return new KvmVcpu(vm.createVcpu(index));
+        VcpuFd vcpu = vm.createVcpu(index);
+        try {
+            setLocalInterruptPins(vcpu);
+        } catch (RuntimeException e) {
+            vcpu.close();
+            throw e;
+        }
+        return new KvmVcpu(vcpu);
     }
+
+    /**
+     * Programs LVT LINT0 as ExtINT (the 8259's output, "virtual wire" mode) and LINT1 as NMI, as PC firmware does
+     * before handing over; Linux relies on it to use the PIC before it switches to the IOAPIC.
+     */
+    private static void setLocalInterruptPins(VcpuFd vcpu) {
+        byte[] lapic = vcpu.getLapic();
+        ByteBuffer regs = ByteBuffer.wrap(lapic).order(ByteOrder.LITTLE_ENDIAN);
+        regs.putInt(APIC_LVT_LINT0, (regs.getInt(APIC_LVT_LINT0) & ~APIC_LVT_MODE_MASK) | APIC_MODE_EXTINT);
+        regs.putInt(APIC_LVT_LINT1, (regs.getInt(APIC_LVT_LINT1) & ~APIC_LVT_MODE_MASK) | APIC_MODE_NMI);
+        vcpu.setLapic(lapic);
+    }
+
+    private static final int APIC_LVT_LINT0 = 0x350;
+    private static final int APIC_LVT_LINT1 = 0x360;
+    private static final int APIC_LVT_MODE_MASK = 0x700;
+    private static final int APIC_MODE_NMI = 0x400;
+    private static final int APIC_MODE_EXTINT = 0x700;
 
     @Override
     public void setIrqLine(int gsi, boolean level) {
