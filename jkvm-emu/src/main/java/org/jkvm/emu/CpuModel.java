@@ -1,0 +1,57 @@
+package org.jkvm.emu;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.jkvm.hypervisor.CpuidEntry;
+
+/**
+ * The CPU jkvm's emulator presents through CPUID (SDM vol. 2A CPUID, tables 3-8 to 3-20): vendor "GenuineIntel",
+ * family 6, model 2, stepping 0 (a model number no real Intel part uses, so no guest applies model-specific quirks),
+ * brand "jkvm emu x86-64". Only what the emulator implements is advertised:
+ * <ul>
+ *   <li>leaf 1 EDX: PSE, TSC, MSR, PAE, CX8, PGE, CMOV, PAT, CLFSH; ECX: CX16, hypervisor</li>
+ *   <li>leaf 0x80000001 EDX: SYSCALL, NX, Page1GB, LM; ECX: LAHF-SAHF in 64-bit mode</li>
+ *   <li>leaf 0x80000008: 40 physical and 48 linear address bits</li>
+ * </ul>
+ * Not advertised because not implemented yet: FPU (x87), MMX, FXSR, SSE*, APIC, SEP (SYSENTER), MTRR, MCE/MCA,
+ * RDTSCP, XSAVE, AVX, BMI, POPCNT. Leaf 1 EBX[31:24] (initial APIC ID) is 0; the VMM sets it per vCPU as on KVM.
+ */
+public final class CpuModel {
+    public static final String VENDOR = "GenuineIntel";
+    public static final int FAMILY = 6, MODEL = 2, STEPPING = 0;
+    public static final String BRAND = "jkvm emu x86-64";
+
+    public static final int LEAF1_EDX = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 13) | (1 << 15)
+            | (1 << 16) | (1 << 19);
+    public static final int LEAF1_ECX = (1 << 13) | (1 << 31);
+    public static final int EXT1_EDX = (1 << 11) | (1 << 20) | (1 << 26) | (1 << 29);
+    public static final int EXT1_ECX = 1;
+
+    private CpuModel() {}
+
+    public static List<CpuidEntry> cpuid() {
+        List<CpuidEntry> l = new ArrayList<>();
+        byte[] v = VENDOR.getBytes(StandardCharsets.US_ASCII);
+        l.add(new CpuidEntry(0, 0, 0, 1, le(v, 0), le(v, 8), le(v, 4)));
+        int signature = (STEPPING) | (MODEL << 4) | (FAMILY << 8);
+        l.add(new CpuidEntry(1, 0, 0, signature, (8 << 8) | (1 << 16), LEAF1_ECX, LEAF1_EDX));
+        l.add(new CpuidEntry(0x80000000, 0, 0, 0x80000008, 0, 0, 0));
+        l.add(new CpuidEntry(0x80000001, 0, 0, 0, 0, EXT1_ECX, EXT1_EDX));
+        byte[] brand = new byte[48];
+        byte[] b = BRAND.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(b, 0, brand, 0, b.length);
+        for (int i = 0; i < 3; i++) {
+            int o = i * 16;
+            l.add(new CpuidEntry(0x80000002 + i, 0, 0, le(brand, o), le(brand, o + 4), le(brand, o + 8),
+                    le(brand, o + 12)));
+        }
+        l.add(new CpuidEntry(0x80000008, 0, 0, 0x3028, 0, 0, 0));
+        return List.copyOf(l);
+    }
+
+    private static int le(byte[] b, int o) {
+        return (b[o] & 0xff) | (b[o + 1] & 0xff) << 8 | (b[o + 2] & 0xff) << 16 | (b[o + 3] & 0xff) << 24;
+    }
+}

@@ -1,0 +1,58 @@
+package org.jkvm.emu;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.jkvm.hypervisor.HypervisorException;
+import org.jkvm.hypervisor.Vcpu;
+import org.jkvm.hypervisor.Vm;
+import org.jkvm.hypervisor.VmOptions;
+import org.jkvm.memory.GuestMemory;
+import org.jkvm.memory.MemoryRegion;
+
+/**
+ * A VM on the software CPU: guest RAM (read directly through the regions' host segments) and its vCPUs. There is no
+ * interrupt controller model yet, so {@link #setIrqLine} is unsupported.
+ */
+public final class EmuVm implements Vm {
+    private final VmOptions options;
+    /** The monitor LOCKed accesses fall back to when no single host atomic covers them (split locks, MMIO). */
+    private final Object lockMonitor = new Object();
+    private final List<EmuVcpu> vcpus = new ArrayList<>();
+    private List<MemoryRegion> regions = List.of();
+
+    EmuVm(VmOptions options) {
+        this.options = options;
+    }
+
+    @Override
+    public synchronized void setMemory(GuestMemory memory) {
+        regions = List.copyOf(memory.regions());
+        for (EmuVcpu v : vcpus) {
+            v.setRegions(regions);
+        }
+    }
+
+    @Override
+    public synchronized Vcpu createVcpu(int index) {
+        if (index < 0 || index >= options.vcpuCount()) {
+            throw new HypervisorException("vCPU index " + index + " outside 0.." + (options.vcpuCount() - 1));
+        }
+        for (EmuVcpu v : vcpus) {
+            if (v.index() == index) {
+                throw new HypervisorException("vCPU " + index + " already exists");
+            }
+        }
+        EmuVcpu v = new EmuVcpu(index, regions, lockMonitor);
+        vcpus.add(v);
+        return v;
+    }
+
+    @Override
+    public void setIrqLine(int gsi, boolean level) {
+        throw new UnsupportedOperationException("no interrupt controller on emu yet");
+    }
+
+    @Override
+    public void close() {}
+}
