@@ -1,0 +1,111 @@
+package org.jkvm.sys;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+
+/**
+ * Runs a snippet of x86-64 machine code on the host CPU with all general-purpose registers and RFLAGS taken from and
+ * returned to a register block: the reference side of jkvm-emu's differential tests. The code lives in one private
+ * anonymous mapping made executable with mmap/mprotect, called through an FFM downcall as {@code void f(block*)}.
+ *
+ * <p>Block layout ({@link #BLOCK_BYTES} bytes): 16 longs RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8-R15 (register
+ * encoding order; the RSP slot is neither loaded nor stored), then RFLAGS at {@link #RFLAGS_OFFSET}. The stub saves and
+ * restores the callee-saved registers and clears DF before returning. Snippets must not touch RSP, must not fault and
+ * must not set TF: a fault in host code ends the JVM. This is test machinery; nothing in jkvm's run time uses it.
+ */
+public final class NativeCode implements AutoCloseable {
+    public static final int RFLAGS_OFFSET = 128;
+    public static final int BLOCK_BYTES = 136;
+    private static final long SIZE = 64 * 1024;
+
+    private final long base;
+    private final MemorySegment mem;
+    private final MethodHandle entry;
+    private boolean closed;
+
+    public NativeCode() {
+        base = Libc.mmap(0, SIZE, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+        mem = Libc.segment(base, SIZE);
+        entry = Linker.nativeLinker().downcallHandle(MemorySegment.ofAddress(base), FunctionDescriptor.ofVoid(ADDRESS));
+    }
+
+    /** Runs {@code snippet} with registers from {@code block} and stores the resulting registers back into it. */
+    public void run(byte[] snippet, MemorySegment block) {
+        if (closed) {
+            throw new IllegalStateException("closed");
+        }
+        if (block.byteSize() < BLOCK_BYTES) {
+            throw new IllegalArgumentException("register block must be " + BLOCK_BYTES + " bytes");
+        }
+        byte[] code = wrap(snippet);
+        if (code.length > SIZE) {
+            throw new IllegalArgumentException("snippet too long");
+        }
+        Libc.mprotect(base, SIZE, Libc.PROT_READ | Libc.PROT_WRITE);
+        MemorySegment.copy(code, 0, mem, ValueLayout.JAVA_BYTE, 0, code.length);
+        Libc.mprotect(base, SIZE, Libc.PROT_READ | Libc.PROT_EXEC);
+        try {
+            entry.invokeExact(block);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static byte[] wrap(byte[] snippet) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        // push rbx, rbp, r12-r15; push rdi (the block pointer)
+        put(b, 0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, 0x57);
+        // push qword [rdi+128]; popfq
+        put(b, 0xff, 0xb7, 0x80, 0x00, 0x00, 0x00, 0x9d);
+        for (int r = 0; r < 16; r++) {
+            if (r != 4 && r != 7) {
+                movLoad(b, r);
+            }
+        }
+        movLoad(b, 7);
+        b.writeBytes(snippet);
+        // push rdi (the snippet's RDI); mov rdi, [rsp+8]
+        put(b, 0x57, 0x48, 0x8b, 0x7c, 0x24, 0x08);
+        for (int r = 0; r < 16; r++) {
+            if (r != 4 && r != 7) {
+                movStore(b, r);
+            }
+        }
+        // pushfq; pop rax; mov [rdi+128], rax
+        put(b, 0x9c, 0x58, 0x48, 0x89, 0x87, 0x80, 0x00, 0x00, 0x00);
+        // pop rax (snippet RDI); mov [rdi+56], rax
+        put(b, 0x58, 0x48, 0x89, 0x47, 56);
+        // cld; pop rdi; pop r15, r14, r13, r12, rbp, rbx; ret
+        put(b, 0xfc, 0x5f, 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, 0xc3);
+        return b.toByteArray();
+    }
+
+    /** mov reg, [rdi + 8*reg] */
+    private static void movLoad(java.io.ByteArrayOutputStream b, int r) {
+        put(b, 0x48 | (r >= 8 ? 4 : 0), 0x8b, 0x47 | ((r & 7) << 3), r * 8);
+    }
+
+    /** mov [rdi + 8*reg], reg */
+    private static void movStore(java.io.ByteArrayOutputStream b, int r) {
+        put(b, 0x48 | (r >= 8 ? 4 : 0), 0x89, 0x47 | ((r & 7) << 3), r * 8);
+    }
+
+    private static void put(java.io.ByteArrayOutputStream b, int... bytes) {
+        for (int x : bytes) {
+            b.write(x);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            Libc.munmap(base, SIZE);
+        }
+    }
+}
