@@ -18,7 +18,7 @@ final class TestMachine implements AutoCloseable {
     static final long CODE = 0x100000;
     final MmapGuestMemory mem = MmapGuestMemory.create(PcMemoryLayout.of(64L << 20));
     final EmuHypervisor hv = new EmuHypervisor();
-    final EmuVm vm = (EmuVm) hv.createVm(new VmOptions(1));
+    final EmuVm vm = (EmuVm) hv.createVm(new VmOptions(2));
     final EmuVcpu cpu;
     final Io io = new Io();
 
@@ -74,6 +74,16 @@ final class TestMachine implements AutoCloseable {
     /** LINUX_64 entry: long mode, identity-mapped first 4 GiB with 2 MiB pages. */
     static TestMachine longMode() {
         TestMachine m = new TestMachine();
+        m.identityPageTables();
+        m.cpu.setSregs(m.baseSregs(Segment.flat(0x10, 0xb, true, false), Segment.flat(0x18, 0x3, false, true),
+                0x80050033L, 0x9000, 0x20, 0x500));
+        m.cpu.setRegs(Regs.boot(CODE, 0x8ff0, 0x7000, 0, 0));
+        return m;
+    }
+
+    /** The boot page tables: PML4 0x9000, PDPT 0xA000, PDs 0xB000-0xEFFF mapping 4 GiB with 2 MiB pages. */
+    void identityPageTables() {
+        TestMachine m = this;
         m.mem.writeLong(0x9000, 0xA000 | 3);
         for (int i = 0; i < 4; i++) {
             m.mem.writeLong(0xA000 + i * 8L, (0xB000 + i * 0x1000L) | 3);
@@ -82,10 +92,6 @@ final class TestMachine implements AutoCloseable {
                 m.mem.writeLong(0xB000 + i * 0x1000L + j * 8L, pa | 0x83);
             }
         }
-        m.cpu.setSregs(m.baseSregs(Segment.flat(0x10, 0xb, true, false), Segment.flat(0x18, 0x3, false, true),
-                0x80050033L, 0x9000, 0x20, 0x500));
-        m.cpu.setRegs(Regs.boot(CODE, 0x8ff0, 0x7000, 0, 0));
-        return m;
     }
 
     /** MULTIBOOT_32 entry: 32-bit protected mode, paging off. */
