@@ -22,8 +22,8 @@ import org.jkvm.devices.InterruptLine;
  * which a real UART would raise four character times later. Parity, framing and break are never produced.
  *
  * <p>Receive buffer: the RX FIFO itself, 16 bytes with FIFOs enabled and 1 byte (the 16450 holding register) without;
- * there is no larger host-side buffer, so {@link #enqueueInput} refuses bytes the guest has not yet room for and
- * {@link #inputSpace} tells the host input thread when to retry. Host input never overruns; only loopback can
+ * there is no larger host-side buffer, so {@link #enqueueInput} refuses bytes the guest has not yet room for;
+ * the host input thread checks {@link #inputSpace} or blocks in {@link #awaitInputSpace} until the guest reads. Host input never overruns; only loopback can
  * (then OE is set and the byte is lost, as on hardware).
  *
  * <p>Locking: every method holds this object's monitor. The interrupt line and the output consumer are called
@@ -127,6 +127,24 @@ public final class Serial16550 implements BusDevice {
         return (mcr & MCR_LOOP) != 0 ? 0 : rxCapacity() - rxCount;
     }
 
+    /**
+     * Blocks the host input thread until {@link #inputSpace} is positive (the guest read a byte, reset the FIFO or
+     * left loopback), at most {@code timeoutMillis} (0 means no wait).
+     *
+     * @return whether there is room now
+     */
+    public synchronized boolean awaitInputSpace(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (inputSpace() == 0) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0) {
+                return false;
+            }
+            wait(left);
+        }
+        return true;
+    }
+
     @Override
     public synchronized long read(long offset, int size) {
         if (size <= 0 || offset < 0 || offset > 7) {
@@ -197,6 +215,7 @@ public final class Serial16550 implements BusDevice {
         rxHead = (rxHead + 1) % FIFO_SIZE;
         rxCount--;
         updateIrq();
+        notifyAll(); // room for awaitInputSpace
         return b;
     }
 
@@ -236,6 +255,7 @@ public final class Serial16550 implements BusDevice {
             fcr = v & FCR_KEPT;
         }
         updateIrq();
+        notifyAll();
     }
 
     private void clearRx() {
@@ -261,6 +281,7 @@ public final class Serial16550 implements BusDevice {
             msrDeltas |= MSR_TERI; // trailing edge of ring indicator
         }
         updateIrq();
+        notifyAll();
     }
 
     private int statusLines() {

@@ -248,14 +248,29 @@ class Serial16550Test {
     }
 
     @Test
+    void awaitInputSpaceTimesOutWhenFullAndReturnsAtOnceWithRoom() throws Exception {
+        assertThat(uart.awaitInputSpace(0)).isTrue();
+        uart.enqueueInput((byte) 1);
+        long t0 = System.nanoTime();
+        assertThat(uart.awaitInputSpace(20)).isFalse();
+        assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(15_000_000L);
+        in(RBR);
+        assertThat(uart.awaitInputSpace(0)).isTrue();
+    }
+
+    @Test
     void concurrentInputAndGuestReadsKeepOrder() throws Exception {
         out(FCR, 0x01);
         int n = 2000;
         Thread stdin = new Thread(() -> {
-            for (int i = 0; i < n; i++) {
-                while (!uart.enqueueInput((byte) i)) {
-                    Thread.onSpinWait();
+            try {
+                for (int i = 0; i < n; i++) {
+                    while (!uart.enqueueInput((byte) i)) {
+                        uart.awaitInputSpace(1000); // woken by the guest's RBR read
+                    }
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         });
         stdin.start();
