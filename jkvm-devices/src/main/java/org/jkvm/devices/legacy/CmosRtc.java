@@ -220,9 +220,9 @@ public final class CmosRtc implements BusDevice {
             }
             case REG_A -> {
                 boolean wasRunning = running();
-                int oldRate = cmos[REG_A] & A_RATE;
+                int old = cmos[REG_A];
                 cmos[REG_A] = (byte) (v & 0x7F);
-                if ((v & A_RATE) != oldRate) {
+                if (((v ^ old) & (A_RATE | A_DIVIDER)) != 0) {
                     lastPeriodIndex = periodIndex(clock.millis());
                 }
                 runningChanged(wasRunning);

@@ -159,6 +159,18 @@ class CmosRtcTest {
     }
 
     @Test
+    void restartingTheDividerDoesNotInventAPeriodicTick() {
+        set(0x0B, 0x82); // SET: time frozen, divider still matters for PF
+        set(0x0A, 0x76); // divider in reset, rate kept
+        clock.advanceMillis(10_000);
+        reg(0x0C);
+        set(0x0A, 0x26);
+        assertThat(reg(0x0C) & 0x40).isZero();
+        clock.advanceMillis(2);
+        assertThat(reg(0x0C) & 0x40).isEqualTo(0x40);
+    }
+
+    @Test
     void alarmInterruptWithExactAndDontCareFields() {
         set(1, 0x10);
         set(3, 0x45);
