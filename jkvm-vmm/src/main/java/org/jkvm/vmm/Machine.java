@@ -1,0 +1,206 @@
+package org.jkvm.vmm;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+
+import org.jkvm.acpi.AcpiConfig;
+import org.jkvm.acpi.AcpiImage;
+import org.jkvm.acpi.AcpiTables;
+import org.jkvm.hypervisor.CpuidEntry;
+import org.jkvm.hypervisor.DescriptorTable;
+import org.jkvm.hypervisor.Fpu;
+import org.jkvm.hypervisor.Hypervisor;
+import org.jkvm.hypervisor.Vcpu;
+import org.jkvm.hypervisor.Vm;
+import org.jkvm.hypervisor.VmOptions;
+import org.jkvm.loader.BootConfig;
+import org.jkvm.loader.KernelLoadException;
+import org.jkvm.loader.KernelLoader;
+import org.jkvm.loader.LoadedKernel;
+import org.jkvm.memory.GuestMemory;
+import org.jkvm.memory.MmapGuestMemory;
+import org.jkvm.memory.PcMemoryLayout;
+import org.jkvm.vmm.arch.BootGdt;
+import org.jkvm.vmm.arch.BootMsrs;
+import org.jkvm.vmm.arch.BootState;
+import org.jkvm.vmm.arch.CpuidSetup;
+import org.jkvm.vmm.arch.IdentityPageTables;
+import org.jkvm.vmm.device.DeviceManager;
+import org.jkvm.vmm.device.PlatformEvents;
+import org.jkvm.vmm.vstate.VcpuRunner;
+
+/**
+ * One x86-64 PC virtual machine on any backend. The constructor is the straight-line recipe: memory, VM, devices,
+ * ACPI tables, kernel, boot page tables and GDT, vCPUs with CPUID/MSRs/FPU, the bootstrap processor's entry state.
+ * {@link #run} starts one platform thread per vCPU and blocks until the VM ends.
+ */
+public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCloseable {
+    private final VmConfig config;
+    private final GuestMemory memory;
+    private final Vm vm;
+    private final DeviceManager devices;
+    private final List<Vcpu> vcpus = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final CompletableFuture<ExitStatus> outcome = new CompletableFuture<>();
+    private final Object haltLock = new Object();
+    private final LoadedKernel kernel;
+    private volatile boolean stopping;
+
+    /**
+     * Builds the VM; nothing runs yet.
+     *
+     * @throws KernelLoadException when the kernel or initrd cannot be loaded (nothing is left allocated)
+     */
+    public Machine(VmConfig config, Hypervisor hypervisor, IntConsumer consoleOutput) throws KernelLoadException {
+        this.config = config;
+        PcMemoryLayout layout = PcMemoryLayout.of(config.memoryBytes());
+        KernelLoader.detect(config.kernel());
+        memory = MmapGuestMemory.create(layout);
+        Vm createdVm = null;
+        try {
+            createdVm = hypervisor.createVm(new VmOptions(config.cpus()));
+            vm = createdVm;
+            vm.setMemory(memory);
+            devices = new DeviceManager(vm, layout, consoleOutput, this, Clock.systemUTC());
+
+            AcpiImage acpi = AcpiTables.build(AcpiConfig.pc(config.cpus()));
+            memory.write(acpi.baseGpa(), acpi.bytes());
+            kernel = KernelLoader.load(config.kernel(),
+                    new BootConfig(layout, config.cmdline(), config.initrd(), acpi.rsdpGpa()), memory);
+            DescriptorTable gdt = BootGdt.write(memory);
+            DescriptorTable idt = BootGdt.idt(memory);
+            long cr3 = IdentityPageTables.write(memory);
+
+            List<CpuidEntry> cpuid = hypervisor.supportedCpuid();
+            for (int i = 0; i < config.cpus(); i++) {
+                Vcpu v = vm.createVcpu(i);
+                vcpus.add(v);
+                v.setCpuid(CpuidSetup.forVcpu(cpuid, i, config.cpus()));
+                v.setMsrs(BootMsrs.entries());
+                v.setFpu(Fpu.initial());
+            }
+            Vcpu bsp = vcpus.get(0);
+            bsp.setSregs(BootState.sregs(bsp.getSregs(), kernel, gdt, idt, cr3));
+            bsp.setRegs(BootState.regs(kernel));
+        } catch (KernelLoadException | RuntimeException e) {
+            vcpus.forEach(Vcpu::close);
+            if (createdVm != null) {
+                createdVm.close();
+            }
+            memory.close();
+            throw e;
+        }
+    }
+
+    public VmConfig config() {
+        return config;
+    }
+
+    public DeviceManager devices() {
+        return devices;
+    }
+
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    public LoadedKernel kernel() {
+        return kernel;
+    }
+
+    /** Runs the VM until it powers off, resets, crashes or {@link #finish} is called; returns how it ended. */
+    public ExitStatus run() {
+        for (Vcpu v : vcpus) {
+            Thread t = Thread.ofPlatform().name("vcpu-" + v.index()).daemon(true)
+                    .unstarted(new VcpuRunner(v, devices, this));
+            threads.add(t);
+        }
+        threads.forEach(Thread::start);
+        ExitStatus status = outcome.join();
+        stopVcpus();
+        return status;
+    }
+
+    private void stopVcpus() {
+        stopping = true;
+        synchronized (haltLock) {
+            haltLock.notifyAll();
+        }
+        for (int attempt = 0; attempt < 200 && threads.stream().anyMatch(Thread::isAlive); attempt++) {
+            vcpus.forEach(Vcpu::kick);
+            for (Thread t : threads) {
+                try {
+                    t.join(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public boolean stopping() {
+        return stopping;
+    }
+
+    /** Ends the VM with {@code status}; the first outcome wins. Thread-safe; callable from any thread. */
+    @Override
+    public void finish(ExitStatus status) {
+        if (outcome.complete(status)) {
+            stopping = true;
+            synchronized (haltLock) {
+                haltLock.notifyAll();
+            }
+            vcpus.forEach(Vcpu::kick);
+        }
+    }
+
+    @Override
+    public void awaitStop() throws InterruptedException {
+        synchronized (haltLock) {
+            while (!stopping) {
+                haltLock.wait();
+            }
+        }
+    }
+
+    /** Blocks up to {@code timeout} for the VM to end; for tests and the monitor. */
+    public ExitStatus awaitExit(long timeout, TimeUnit unit) throws Exception {
+        return outcome.get(timeout, unit);
+    }
+
+    @Override
+    public void powerOff() {
+        finish(ExitStatus.powerOff("guest powered off (ACPI S5)"));
+    }
+
+    @Override
+    public void reset(String how) {
+        finish(ExitStatus.reset("guest reset through the " + how));
+    }
+
+    @Override
+    public void debugExit(int status) {
+        finish(new ExitStatus(status, "guest wrote " + (status >>> 1) + " to the debug-exit port", false));
+    }
+
+    /**
+     * Releases the vCPUs, the VM and guest RAM. RAM is unmapped only when every vCPU thread has ended, so a thread
+     * that is somehow still running can never touch unmapped memory.
+     */
+    @Override
+    public void close() {
+        boolean allStopped = threads.stream().noneMatch(Thread::isAlive);
+        if (!allStopped) {
+            return;
+        }
+        vcpus.forEach(Vcpu::close);
+        vm.close();
+        memory.close();
+    }
+}

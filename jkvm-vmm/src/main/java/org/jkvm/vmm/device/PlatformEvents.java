@@ -1,0 +1,13 @@
+package org.jkvm.vmm.device;
+
+/** What the platform's devices can ask of the VM as a whole. Called from vCPU or I/O threads. */
+public interface PlatformEvents {
+    /** ACPI S5 (soft off). */
+    void powerOff();
+
+    /** A reset through the keyboard controller or the reset control register. */
+    void reset(String how);
+
+    /** A write to the debug-exit port: jkvm exits with {@code status}. */
+    void debugExit(int status);
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Sets jkvm up on a fresh Linux x86_64 machine and boots a demo guest.
+#  - Where the CPU has hardware virtualization (VMX/SVM) and /dev/kvm: builds the Debian guest images (Debian's
+#    linux-image-cloud-amd64 kernel + a busybox initramfs) and boots Linux on KVM to a shell (Ctrl-A x quits).
+#  - Elsewhere (a nested cloud VM, or a /dev/kvm without VMX/SVM such as kvm_pvm), Linux would not boot in useful
+#    time yet (jkvm's software CPU cannot boot Linux yet), so it runs the test guests: the mode/SMP tour on /dev/kvm
+#    with 4 vCPUs, and the long-mode guest on jkvm's software CPU.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$root/scripts/jdk.sh"
+cd "$root"
+for tool in gcc make ld objcopy; do
+  command -v "$tool" >/dev/null || { echo "demo: needs $tool (Debian: apt-get install build-essential)" >&2; exit 2; }
+done
+echo "demo: building jkvm and the test guests..." >&2
+./mvnw -q -B -DskipTests -pl jkvm-cli -am package
+make -s -C guests
+
+if grep -qE '^flags\s*:.*\b(vmx|svm)\b' /proc/cpuinfo && [ -e /dev/kvm ]; then
+  echo "demo: hardware virtualization found: booting Debian's cloud kernel on KVM (Ctrl-A x quits)" >&2
+  scripts/guest-images.sh
+  images="$(scripts/guest-images.sh --print-dir)"
+  exec ./jkvm run --accel kvm --cpus 2 --memory 1G --kernel "$images/vmlinuz" --initrd "$images/initramfs.cpio.gz" \
+    --cmdline "console=ttyS0 quiet"
+fi
+
+echo "demo: no VMX/SVM on this CPU: running jkvm's test guests instead of Linux (see README)." >&2
+if [ -e /dev/kvm ]; then
+  echo "demo: \$ ./jkvm run --accel kvm --cpus 4 --memory 128M --kernel guests/build/modes.mb" >&2
+  set +e
+  ./jkvm run --accel kvm --cpus 4 --memory 128M --kernel guests/build/modes.mb
+  status=$?
+  set -e
+  [ "$status" -eq 1 ] || { echo "demo: the guest reported a failure (exit $status)" >&2; exit 1; }
+fi
+echo "demo: \$ ./jkvm run --accel emu --memory 128M --kernel guests/build/hello64.elf" >&2
+set +e
+./jkvm run --accel emu --memory 128M --cmdline "console=ttyS0 demo" --kernel guests/build/hello64.elf
+status=$?
+set -e
+[ "$status" -eq 1 ] || { echo "demo: the guest on the software CPU did not finish (exit $status)" >&2; exit 1; }
+echo "demo: done (status 1 above is the guests' 'success' code through the debug-exit port)" >&2
