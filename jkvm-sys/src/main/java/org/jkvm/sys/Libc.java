@@ -67,43 +67,110 @@ public final class Libc {
     public static final int EFD_CLOEXEC = 02000000;
     public static final int EFD_NONBLOCK = 04000;
 
-    private static final MethodHandle OPEN = errnoHandle("open",
+    /** Bound on first use: creating a downcall handle costs start-up time. */
+    private static final class OPEN {
+        static final MethodHandle H = errnoHandle("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle CLOSE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle READ = errnoHandle("read",
+    }
+
+    private static final class CLOSE {
+        static final MethodHandle H = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    }
+
+    private static final class READ {
+        static final MethodHandle H = errnoHandle("read",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
-    private static final MethodHandle WRITE = errnoHandle("write",
+    }
+
+    private static final class WRITE {
+        static final MethodHandle H = errnoHandle("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
-    private static final MethodHandle IOCTL = errnoHandle("ioctl",
+    }
+
+    private static final class IOCTL {
+        static final MethodHandle H = errnoHandle("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
-    private static final MethodHandle MMAP = errnoHandle("mmap",
+    }
+
+    private static final class MMAP {
+        static final MethodHandle H = errnoHandle("mmap",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
-    private static final MethodHandle MUNMAP = errnoHandle("munmap",
+    }
+
+    private static final class MUNMAP {
+        static final MethodHandle H = errnoHandle("munmap",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), -1);
-    private static final MethodHandle MPROTECT = errnoHandle("mprotect",
+    }
+
+    private static final class MPROTECT {
+        static final MethodHandle H = errnoHandle("mprotect",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), -1);
-    private static final MethodHandle MADVISE = errnoHandle("madvise",
+    }
+
+    private static final class MADVISE {
+        static final MethodHandle H = errnoHandle("madvise",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), -1);
-    private static final MethodHandle EVENTFD = errnoHandle("eventfd",
+    }
+
+    private static final class EVENTFD {
+        static final MethodHandle H = errnoHandle("eventfd",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle SCHED_SETAFFINITY = errnoHandle("sched_setaffinity",
+    }
+
+    private static final class SCHED_SETAFFINITY {
+        static final MethodHandle H = errnoHandle("sched_setaffinity",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), -1);
-    private static final MethodHandle PTHREAD_SELF = handle("pthread_self", FunctionDescriptor.of(JAVA_LONG));
-    private static final MethodHandle PTHREAD_KILL = handle("pthread_kill",
+    }
+
+    private static final class PTHREAD_SELF {
+        static final MethodHandle H = handle("pthread_self", FunctionDescriptor.of(JAVA_LONG));
+    }
+
+    private static final class PTHREAD_KILL {
+        static final MethodHandle H = handle("pthread_kill",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle SIGACTION = errnoHandle("sigaction",
+    }
+
+    private static final class SIGACTION {
+        static final MethodHandle H = errnoHandle("sigaction",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), -1);
-    private static final MethodHandle SIGRTMIN = handle("__libc_current_sigrtmin", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle ISATTY = handle("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle TCGETATTR = errnoHandle("tcgetattr",
+    }
+
+    private static final class SIGRTMIN {
+        static final MethodHandle H = handle("__libc_current_sigrtmin", FunctionDescriptor.of(JAVA_INT));
+    }
+
+    private static final class ISATTY {
+        static final MethodHandle H = handle("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+
+    private static final class TCGETATTR {
+        static final MethodHandle H = errnoHandle("tcgetattr",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
-    private static final MethodHandle TCSETATTR = errnoHandle("tcsetattr",
+    }
+
+    private static final class TCSETATTR {
+        static final MethodHandle H = errnoHandle("tcsetattr",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), -1);
-    private static final MethodHandle CFMAKERAW = handle("cfmakeraw", FunctionDescriptor.ofVoid(ADDRESS));
-    private static final MethodHandle POLL = errnoHandle("poll",
+    }
+
+    private static final class CFMAKERAW {
+        static final MethodHandle H = handle("cfmakeraw", FunctionDescriptor.ofVoid(ADDRESS));
+    }
+
+    private static final class POLL {
+        static final MethodHandle H = errnoHandle("poll",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), -1);
-    private static final MethodHandle STRERROR = handle("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
-    private static final MethodHandle GETTID = handle("gettid", FunctionDescriptor.of(JAVA_INT));
+    }
+
+    private static final class STRERROR {
+        static final MethodHandle H = handle("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    }
+
+    private static final class GETTID {
+        static final MethodHandle H = handle("gettid", FunctionDescriptor.of(JAVA_INT));
+    }
+
 
     private Libc() {}
 
@@ -143,7 +210,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cpath = arena.allocateFrom(path);
             MemorySegment st = callState();
-            int fd = (int) OPEN.invokeExact(st, cpath, flags, mode);
+            int fd = (int) OPEN.H.invokeExact(st, cpath, flags, mode);
             if (fd < 0) {
                 throw new NativeException("open(" + path + ")", errno(st));
             }
@@ -157,7 +224,7 @@ public final class Libc {
     public static void close(int fd) {
         try {
             MemorySegment st = callState();
-            int r = (int) CLOSE.invokeExact(st, fd);
+            int r = (int) CLOSE.H.invokeExact(st, fd);
             if (r < 0 && errno(st) != Errno.EINTR) {
                 throw new NativeException("close(" + fd + ")", errno(st));
             }
@@ -170,7 +237,7 @@ public final class Libc {
     public static long readRaw(int fd, MemorySegment buf, long len) {
         try {
             MemorySegment st = callState();
-            long r = (long) READ.invokeExact(st, fd, buf, len);
+            long r = (long) READ.H.invokeExact(st, fd, buf, len);
             return r < 0 ? -errno(st) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -181,7 +248,7 @@ public final class Libc {
     public static long writeRaw(int fd, MemorySegment buf, long len) {
         try {
             MemorySegment st = callState();
-            long r = (long) WRITE.invokeExact(st, fd, buf, len);
+            long r = (long) WRITE.H.invokeExact(st, fd, buf, len);
             return r < 0 ? -errno(st) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -219,7 +286,7 @@ public final class Libc {
     public static int ioctlRaw(int fd, long request, long arg) {
         try {
             MemorySegment st = callState();
-            int r = (int) IOCTL.invokeExact(st, fd, request, arg);
+            int r = (int) IOCTL.H.invokeExact(st, fd, request, arg);
             return r < 0 ? -errno(st) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -244,7 +311,7 @@ public final class Libc {
     public static long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
         try {
             MemorySegment st = callState();
-            long r = (long) MMAP.invokeExact(st, addr, length, prot, flags, fd, offset);
+            long r = (long) MMAP.H.invokeExact(st, addr, length, prot, flags, fd, offset);
             if (r == MAP_FAILED) {
                 throw new NativeException("mmap(" + length + " bytes)", errno(st));
             }
@@ -257,7 +324,7 @@ public final class Libc {
     public static void munmap(long addr, long length) {
         try {
             MemorySegment st = callState();
-            if ((int) MUNMAP.invokeExact(st, addr, length) < 0) {
+            if ((int) MUNMAP.H.invokeExact(st, addr, length) < 0) {
                 throw new NativeException("munmap", errno(st));
             }
         } catch (Throwable t) {
@@ -268,7 +335,7 @@ public final class Libc {
     public static void mprotect(long addr, long length, int prot) {
         try {
             MemorySegment st = callState();
-            if ((int) MPROTECT.invokeExact(st, addr, length, prot) < 0) {
+            if ((int) MPROTECT.H.invokeExact(st, addr, length, prot) < 0) {
                 throw new NativeException("mprotect", errno(st));
             }
         } catch (Throwable t) {
@@ -279,7 +346,7 @@ public final class Libc {
     public static void madvise(long addr, long length, int advice) {
         try {
             MemorySegment st = callState();
-            if ((int) MADVISE.invokeExact(st, addr, length, advice) < 0) {
+            if ((int) MADVISE.H.invokeExact(st, addr, length, advice) < 0) {
                 throw new NativeException("madvise(" + advice + ")", errno(st));
             }
         } catch (Throwable t) {
@@ -291,7 +358,7 @@ public final class Libc {
     public static int eventfd(int initval, int flags) {
         try {
             MemorySegment st = callState();
-            int fd = (int) EVENTFD.invokeExact(st, initval, flags);
+            int fd = (int) EVENTFD.H.invokeExact(st, initval, flags);
             if (fd < 0) {
                 throw new NativeException("eventfd", errno(st));
             }
@@ -318,7 +385,7 @@ public final class Libc {
                 set.setAtIndex(JAVA_LONG, c / 64, word | (1L << (c % 64)));
             }
             MemorySegment st = callState();
-            if ((int) SCHED_SETAFFINITY.invokeExact(st, 0, bytes, set) < 0) {
+            if ((int) SCHED_SETAFFINITY.H.invokeExact(st, 0, bytes, set) < 0) {
                 throw new NativeException("sched_setaffinity", errno(st));
             }
         } catch (Throwable t) {
@@ -329,7 +396,7 @@ public final class Libc {
     /** pthread_self(3): the calling thread's pthread_t, for {@link #pthreadKill}. */
     public static long pthreadSelf() {
         try {
-            return (long) PTHREAD_SELF.invokeExact();
+            return (long) PTHREAD_SELF.H.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -338,7 +405,7 @@ public final class Libc {
     /** The calling thread's kernel thread id. */
     public static int gettid() {
         try {
-            return (int) GETTID.invokeExact();
+            return (int) GETTID.H.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -347,7 +414,7 @@ public final class Libc {
     /** pthread_kill(3); returns 0 or an errno value (pthread functions do not set errno). */
     public static int pthreadKill(long thread, int signal) {
         try {
-            return (int) PTHREAD_KILL.invokeExact(thread, signal);
+            return (int) PTHREAD_KILL.H.invokeExact(thread, signal);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -356,7 +423,7 @@ public final class Libc {
     /** SIGRTMIN as this C library defines it (glibc reserves the first real-time signals). */
     public static int sigrtmin() {
         try {
-            return (int) SIGRTMIN.invokeExact();
+            return (int) SIGRTMIN.H.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -370,7 +437,7 @@ public final class Libc {
             act.set(JAVA_LONG, 0, handlerAddress);
             act.set(JAVA_INT, 136, flags);
             MemorySegment st = callState();
-            if ((int) SIGACTION.invokeExact(st, signal, act, MemorySegment.NULL) < 0) {
+            if ((int) SIGACTION.H.invokeExact(st, signal, act, MemorySegment.NULL) < 0) {
                 throw new NativeException("sigaction(" + signal + ")", errno(st));
             }
         } catch (Throwable t) {
@@ -380,7 +447,7 @@ public final class Libc {
 
     public static boolean isatty(int fd) {
         try {
-            return (int) ISATTY.invokeExact(fd) == 1;
+            return (int) ISATTY.H.invokeExact(fd) == 1;
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -393,7 +460,7 @@ public final class Libc {
     public static void tcgetattr(int fd, MemorySegment termios) {
         try {
             MemorySegment st = callState();
-            if ((int) TCGETATTR.invokeExact(st, fd, termios) < 0) {
+            if ((int) TCGETATTR.H.invokeExact(st, fd, termios) < 0) {
                 throw new NativeException("tcgetattr(" + fd + ")", errno(st));
             }
         } catch (Throwable t) {
@@ -404,7 +471,7 @@ public final class Libc {
     public static void tcsetattr(int fd, int action, MemorySegment termios) {
         try {
             MemorySegment st = callState();
-            if ((int) TCSETATTR.invokeExact(st, fd, action, termios) < 0) {
+            if ((int) TCSETATTR.H.invokeExact(st, fd, action, termios) < 0) {
                 throw new NativeException("tcsetattr(" + fd + ")", errno(st));
             }
         } catch (Throwable t) {
@@ -414,7 +481,7 @@ public final class Libc {
 
     public static void cfmakeraw(MemorySegment termios) {
         try {
-            CFMAKERAW.invokeExact(termios);
+            CFMAKERAW.H.invokeExact(termios);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -429,7 +496,7 @@ public final class Libc {
             pfd.set(JAVA_INT, 0, fd);
             pfd.set(ValueLayout.JAVA_SHORT, 4, events);
             MemorySegment st = callState();
-            int r = (int) POLL.invokeExact(st, pfd, 1L, timeoutMillis);
+            int r = (int) POLL.H.invokeExact(st, pfd, 1L, timeoutMillis);
             if (r < 0) {
                 return -errno(st);
             }
@@ -442,7 +509,7 @@ public final class Libc {
     /** strerror(3). */
     public static String strerror(int errno) {
         try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment s = (MemorySegment) STRERROR.H.invokeExact(errno);
             return s.reinterpret(256).getString(0);
         } catch (Throwable t) {
             throw rethrow(t);
