@@ -167,6 +167,20 @@ public final class Libc {
         static final MethodHandle H = handle("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     }
 
+    private static final class EPOLL_CREATE1 {
+        static final MethodHandle H = errnoHandle("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    }
+
+    private static final class EPOLL_CTL {
+        static final MethodHandle H = errnoHandle("epoll_ctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), -1);
+    }
+
+    private static final class EPOLL_WAIT {
+        static final MethodHandle H = errnoHandle("epoll_wait",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), -1);
+    }
+
     private static final class GETTID {
         static final MethodHandle H = handle("gettid", FunctionDescriptor.of(JAVA_INT));
     }
@@ -501,6 +515,48 @@ public final class Libc {
                 return -errno(st);
             }
             return r == 0 ? 0 : pfd.get(ValueLayout.JAVA_SHORT, 6) & 0xffff;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static final int EPOLL_CLOEXEC = 02000000;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLL_CTL_DEL = 2;
+    public static final int EPOLL_CTL_MOD = 3;
+
+    /** epoll_create1(2). */
+    public static int epollCreate1(int flags) {
+        try {
+            MemorySegment st = callState();
+            int fd = (int) EPOLL_CREATE1.H.invokeExact(st, flags);
+            if (fd < 0) {
+                throw new NativeException("epoll_create1", errno(st));
+            }
+            return fd;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** epoll_ctl(2) with a struct epoll_event at {@code event} (12 bytes, packed on x86_64). */
+    public static void epollCtl(int epfd, int op, int fd, MemorySegment event) {
+        try {
+            MemorySegment st = callState();
+            if ((int) EPOLL_CTL.H.invokeExact(st, epfd, op, fd, event) < 0) {
+                throw new NativeException("epoll_ctl(op " + op + ", fd " + fd + ")", errno(st));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** epoll_wait(2); returns the number of ready events or {@code -errno} (EINTR is the caller's to handle). */
+    public static int epollWaitRaw(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
+        try {
+            MemorySegment st = callState();
+            int n = (int) EPOLL_WAIT.H.invokeExact(st, epfd, events, maxEvents, timeoutMillis);
+            return n < 0 ? -errno(st) : n;
         } catch (Throwable t) {
             throw rethrow(t);
         }
