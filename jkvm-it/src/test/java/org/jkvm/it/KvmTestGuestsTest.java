@@ -58,6 +58,28 @@ class KvmTestGuestsTest {
                 .contains("e820: " + e820 + " entries\n");
     }
 
+    /** RAM above the 32-bit hole: a second KVM memory slot at 4 GiB, committed only as touched. */
+    @Test
+    void largeGuestWithRamAboveFourGib() throws Exception {
+        JkvmProcess p = JkvmProcess.run(60, "run", "--accel", "kvm", "--memory", "8G", "--cmdline", "big",
+                "--kernel", guest("hello64.elf"));
+        assertThat(p.exitCode()).as(p.stdout() + p.stderr()).isEqualTo(GUEST_OK);
+        int e820 = E820.forLayout(PcMemoryLayout.of(8L << 30)).size();
+        assertThat(p.stdout()).contains("e820: " + e820 + " entries\n");
+    }
+
+    @Test
+    void autoAcceleratorSaysWhichAndWhy() throws Exception {
+        JkvmProcess p = JkvmProcess.run(120, "run", "--memory", "64M", "--kernel", guest("hello.mb"));
+        assertThat(p.exitCode()).as(p.stderr()).isEqualTo(GUEST_OK);
+        assertThat(p.stdout()).isEqualTo("jkvm: hello from a multiboot guest\n");
+        if (org.jkvm.vmm.Accelerator.hostHasHardwareVirtualization()) {
+            assertThat(p.stderr()).startsWith("jkvm: accel kvm: the host CPU has hardware virtualization");
+        } else {
+            assertThat(p.stderr()).startsWith("jkvm: accel emu: the host CPU has no VMX/SVM");
+        }
+    }
+
     @ParameterizedTest(name = "{0} vCPUs")
     @ValueSource(ints = {1, 2, 4})
     void modesTourWithSmp(int cpus) throws Exception {

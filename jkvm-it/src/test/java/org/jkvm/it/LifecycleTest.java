@@ -70,6 +70,23 @@ class LifecycleTest {
         assertThat(p.stderr()).contains("vCPU 0: triple fault at RIP=0x100020");
     }
 
+    /**
+     * kvm_pvm (this project's machines: /dev/kvm without VMX/SVM) cannot emulate XSAVE: KVM reports an emulation
+     * failure, which jkvm must turn into a clear crash report. With hardware virtualization XSAVE simply runs.
+     */
+    @Test
+    void kvmEmulationFailureIsAGuestCrashNamingTheVcpuAndRip() throws Exception {
+        assumeTrue(!org.jkvm.vmm.Accelerator.hostHasHardwareVirtualization(), "XSAVE runs natively on VMX/SVM");
+        Path g = TinyGuest.write(dir, "xsave.mb", 0x0f, 0x20, 0xe0, 0x0d, 0x00, 0x00, 0x04, 0x00, // CR4.OSXSAVE
+                0x0f, 0x22, 0xe0, 0x31, 0xc0, 0x31, 0xd2, 0xb0, 0x01,                            // edx:eax = 1
+                0x0f, 0xae, 0x25, 0x00, 0x00, 0x20, 0x00,                                         // xsave [2 MiB]
+                0xeb, 0xfe);
+        JkvmProcess p = JkvmProcess.run(60, "run", "--accel", "kvm", "--memory", "64M", "--kernel", g.toString());
+        assertThat(p.exitCode()).isEqualTo(4);
+        assertThat(p.stderr()).contains("vCPU 0: KVM internal error: emulation failure")
+                .contains("at RIP=0x100031");
+    }
+
     @Test
     void sigtermStopsASpinningGuestCleanly() throws Exception {
         Path g = TinyGuest.write(dir, "spin.mb", TinyGuest.concat(PRINT_BOOT, TinyGuest.SPIN));

@@ -175,6 +175,27 @@ class KvmBackendTest {
     }
 
     @Test
+    void missingCapabilityIsNamed() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> hv.kvm().requireCapability(0x7fff_0000, "KVM_CAP_FROM_THE_FUTURE"))
+                .isInstanceOf(org.jkvm.hypervisor.HypervisorException.class)
+                .hasMessage("KVM lacks capability KVM_CAP_FROM_THE_FUTURE, which jkvm needs");
+        assertThat(hv.kvm().checkExtension(org.jkvm.kvm.KvmAbi.KVM_CAP_IRQCHIP)).isPositive();
+        assertThat(hv.maxVcpus()).isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
+    void kvmParavirtualLeavesAreOffered() {
+        // kvm-clock and friends: the KVM signature leaf must pass through to the guest.
+        assertThat(hv.supportedCpuid()).anySatisfy(e -> {
+            assertThat(e.function()).isEqualTo(0x40000000);
+            assertThat(new String(java.nio.ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .putInt(e.ebx()).putInt(e.ecx()).putInt(e.edx()).array(), java.nio.charset.StandardCharsets.US_ASCII))
+                    .isEqualTo("KVMKVMKVM\0\0\0");
+        });
+    }
+
+    @Test
     void secondVcpuWaitsForSipi() {
         Vcpu ap = vm.createVcpu(1);
         try {
