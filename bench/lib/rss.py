@@ -3,7 +3,7 @@
 
 usage: rss.py GUEST_RAM_MIB -- COMMAND...
 Starts COMMAND, waits for its first guest output line, waits one more second, then sums the Rss of every mapping in
-/proc/PID/smaps except the guest RAM mapping (the largest mapping of at least GUEST_RAM_MIB), prints
+/proc/PID/smaps except the guest RAM mapping (the one sized GUEST_RAM_MIB up to 4 MiB more, for alignment), prints
 "<rss_total_kib> <guest_ram_rss_kib> <rss_outside_guest_ram_kib>", and kills the process.
 """
 import subprocess
@@ -36,7 +36,8 @@ def main():
     p.kill()
     p.wait()
     total = sum(r for _, r in maps)
-    guest = max((m for m in maps if m[0] >= ram_kib), default=(0, 0))
+    candidates = [m for m in maps if ram_kib <= m[0] <= ram_kib + 4096]
+    guest = max(candidates, key=lambda m: m[1], default=(0, 0))
     print(f"{total} {guest[1]} {total - guest[1]}")
 
 
