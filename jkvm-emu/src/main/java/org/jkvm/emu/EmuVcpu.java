@@ -2,7 +2,11 @@ package org.jkvm.emu;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
+import org.jkvm.emu.apic.ApicBus;
+import org.jkvm.emu.apic.InitSipi;
+import org.jkvm.emu.apic.LocalApic;
 import org.jkvm.emu.cpu.Cpu;
 import org.jkvm.emu.cpu.CpuidTable;
 import org.jkvm.emu.cpu.Interpreter;
@@ -24,27 +28,47 @@ import org.jkvm.memory.MemoryRegion;
 
 /**
  * One vCPU of the software CPU. State moves in and out in KVM's form (kvm_regs, kvm_sregs, kvm_fpu, kvm_msrs,
- * kvm_mp_state), so the VMM drives it exactly like a KVM vCPU. {@link #run} interprets guest code until HLT, a triple
- * fault, an internal error or {@link #kick}; port and MMIO accesses go to the {@link IoHandler} synchronously.
+ * kvm_mp_state), so the VMM drives it exactly like a KVM vCPU. {@link #run} interprets guest code until a triple
+ * fault, an internal error or {@link #kick}; port and MMIO accesses go to the {@link IoHandler} synchronously, except
+ * the local APIC's page ({@link LocalApic}), which the vCPU serves itself.
  *
- * <p>vCPUs other than 0 start UNINITIALIZED (waiting for INIT/SIPI, which needs the not-yet-written local APIC) and
- * their {@code run} returns {@link VcpuExit#HLT} at once.
+ * <p>Sleeping happens inside {@link #run}, as KVM's in-kernel LAPIC does it, with the thread parked (no polling):
+ * <ul>
+ *   <li>UNINITIALIZED (vCPUs other than 0 at creation) and INIT_RECEIVED: waits for INIT and then a STARTUP IPI,
+ *       which starts it in real mode at CS = vector << 8, IP = 0 (a STARTUP without an INIT before it is ignored,
+ *       as on KVM). Never returns {@link VcpuExit#HLT}.</li>
+ *   <li>HALTED (after HLT; RIP points past it): wakes for an NMI, an INIT, or, with RFLAGS.IF = 1, a fixed
+ *       interrupt above the processor priority, which is then delivered through the IDT/IVT.</li>
+ * </ul>
+ * {@code run} returns {@link VcpuExit#HLT} only for a HLT with IF = 0 and no NMI or INIT pending at that moment:
+ * nothing the guest can still do on this vCPU wakes it, and the VMM parks the thread for good (so an NMI or INIT
+ * another vCPU sends later is not acted on). {@link #kick} makes any wait return {@link VcpuExit#INTERRUPTED}; the
+ * next {@code run} goes on waiting in the same state. {@link #setRegs} on a HALTED vCPU makes it RUNNABLE (the host
+ * loaded a state to run from); {@link #setMpState} sets any state.
  */
 public final class EmuVcpu implements Vcpu {
     private final int index;
     private final Mmu mmu;
     private final Cpu cpu;
     private final Interpreter interp;
+    private final LocalApic apic;
     private volatile MpState mpState;
     private Fpu fpu = Fpu.initial();
     private String lastExitDetail = "";
 
-    EmuVcpu(int index, List<MemoryRegion> regions, Object lockMonitor) {
+    EmuVcpu(int index, List<MemoryRegion> regions, Object lockMonitor, ApicBus apicBus) {
         this.index = index;
         this.mmu = new Mmu(regions);
         this.cpu = new Cpu(mmu, new CpuidTable(CpuModel.cpuid()), lockMonitor);
         this.interp = new Interpreter(cpu);
+        this.apic = new LocalApic(index, cpu, interp, apicBus);
+        apic.programLintAsFirmware();
         this.mpState = index == 0 ? MpState.RUNNABLE : MpState.UNINITIALIZED;
+    }
+
+    /** This vCPU's local APIC (APIC ID = vCPU index). */
+    public LocalApic localApic() {
+        return apic;
     }
 
     void setRegions(List<MemoryRegion> regions) {
@@ -64,29 +88,106 @@ public final class EmuVcpu implements Vcpu {
 
     @Override
     public VcpuExit run(IoHandler io) {
-        if (mpState == MpState.UNINITIALIZED || mpState == MpState.INIT_RECEIVED) {
-            return VcpuExit.HLT;
-        }
-        mpState = MpState.RUNNABLE;
         cpu.io = io;
-        int stop = interp.run();
-        switch (stop) {
-            case Cpu.STOP_HLT:
-                return VcpuExit.HLT;
-            case Cpu.STOP_SHUTDOWN:
-                lastExitDetail = cpu.stopDetail;
-                return VcpuExit.SHUTDOWN;
-            case Cpu.STOP_INTERNAL:
-                lastExitDetail = cpu.stopDetail;
-                return VcpuExit.INTERNAL_ERROR;
-            default:
+        apic.bindThread(Thread.currentThread());
+        while (true) {
+            switch (mpState) {
+                case UNINITIALIZED, INIT_RECEIVED, SIPI_RECEIVED -> {
+                    if (!awaitStartup()) {
+                        return VcpuExit.INTERRUPTED;
+                    }
+                }
+                case HALTED -> {
+                    VcpuExit e = awaitWake();
+                    if (e != null) {
+                        return e;
+                    }
+                }
+                default -> {
+                    int stop = interp.run();
+                    switch (stop) {
+                        case Cpu.STOP_HLT -> {
+                            cpu.interruptShadow = false; // the shadowed instruction was the HLT
+                            mpState = MpState.HALTED;
+                        }
+                        case LocalApic.STOP_INIT -> takeInit();
+                        case Cpu.STOP_SHUTDOWN -> {
+                            lastExitDetail = cpu.stopDetail;
+                            return VcpuExit.SHUTDOWN;
+                        }
+                        case Cpu.STOP_INTERNAL -> {
+                            lastExitDetail = cpu.stopDetail;
+                            return VcpuExit.INTERNAL_ERROR;
+                        }
+                        default -> {
+                            return VcpuExit.INTERRUPTED;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** INIT: the CPU and its APIC to their INIT state; the BSP restarts at the reset vector, APs wait for SIPI. */
+    private void takeInit() {
+        if (!apic.takeInit()) {
+            return;
+        }
+        InitSipi.init(cpu);
+        apic.resetForInit();
+        mpState = (cpu.apicBase & (1L << 8)) != 0 ? MpState.RUNNABLE : MpState.INIT_RECEIVED;
+    }
+
+    /** Wait-for-SIPI: parks until INIT then STARTUP (true, now RUNNABLE) or a kick (false). */
+    private boolean awaitStartup() {
+        while (true) {
+            if (interp.takeKick()) {
+                return false;
+            }
+            interp.clear(Interpreter.ATTN_INTERRUPT);
+            if (apic.initPending()) {
+                takeInit();
+                if (mpState == MpState.RUNNABLE) {
+                    return true;
+                }
+            }
+            int vector = apic.takeSipi();
+            if (vector >= 0 && mpState == MpState.INIT_RECEIVED) {
+                InitSipi.startup(cpu, vector);
+                mpState = MpState.RUNNABLE;
+                return true;
+            }
+            LockSupport.park(this);
+        }
+    }
+
+    /**
+     * HLT: parks until an event wakes the CPU (null: run on; pending events are serviced at the first instruction
+     * boundary), a kick ({@code INTERRUPTED}), or returns {@code HLT} at once when nothing can wake it.
+     */
+    private VcpuExit awaitWake() {
+        while (true) {
+            if (interp.takeKick()) {
                 return VcpuExit.INTERRUPTED;
+            }
+            interp.clear(Interpreter.ATTN_INTERRUPT);
+            boolean interruptsOn = (cpu.rflagsRest & Cpu.IF) != 0;
+            if (apic.initPending() || apic.nmiPending() || (interruptsOn && apic.deliverableVector() >= 0)) {
+                interp.signal(Interpreter.ATTN_INTERRUPT);
+                mpState = MpState.RUNNABLE;
+                return null;
+            }
+            if (!interruptsOn) {
+                return VcpuExit.HLT;
+            }
+            LockSupport.park(this);
         }
     }
 
     @Override
     public void kick() {
         interp.kick();
+        apic.wake();
     }
 
     @Override
@@ -124,6 +225,9 @@ public final class EmuVcpu implements Vcpu {
         cpu.rflagsRest = (g.rflags() & (Cpu.WRITABLE_FLAGS | Cpu.VM | Cpu.VIF | Cpu.VIP) & ~Cpu.ARITH_FLAGS) | 2;
         org.jkvm.emu.cpu.Flags.setArith(cpu, g.rflags());
         cpu.recomputeMode();
+        if (mpState == MpState.HALTED) {
+            mpState = MpState.RUNNABLE; // new registers from the host: run from them (setMpState can re-halt)
+        }
     }
 
     private Segment segment(int sel, long base, long limit, int ar) {

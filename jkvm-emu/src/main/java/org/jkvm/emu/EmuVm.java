@@ -3,6 +3,7 @@ package org.jkvm.emu;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.jkvm.emu.apic.ApicBus;
 import org.jkvm.hypervisor.HypervisorException;
 import org.jkvm.hypervisor.Vcpu;
 import org.jkvm.hypervisor.Vm;
@@ -11,14 +12,16 @@ import org.jkvm.memory.GuestMemory;
 import org.jkvm.memory.MemoryRegion;
 
 /**
- * A VM on the software CPU: guest RAM (read directly through the regions' host segments) and its vCPUs. There is no
- * interrupt controller model yet, so {@link #setIrqLine} is unsupported.
+ * A VM on the software CPU: guest RAM (read directly through the regions' host segments), its vCPUs and their local
+ * APICs on one {@link ApicBus} (IPIs, and the timer thread). There is no IOAPIC or PIC yet, so {@link #setIrqLine}
+ * is unsupported; an IOAPIC will send its messages through {@link #apicBus()}.
  */
 public final class EmuVm implements Vm {
     private final VmOptions options;
     /** The monitor LOCKed accesses fall back to when no single host atomic covers them (split locks, MMIO). */
     private final Object lockMonitor = new Object();
     private final List<EmuVcpu> vcpus = new ArrayList<>();
+    private final ApicBus apicBus = new ApicBus();
     private List<MemoryRegion> regions = List.of();
 
     EmuVm(VmOptions options) {
@@ -43,16 +46,23 @@ public final class EmuVm implements Vm {
                 throw new HypervisorException("vCPU " + index + " already exists");
             }
         }
-        EmuVcpu v = new EmuVcpu(index, regions, lockMonitor);
+        EmuVcpu v = new EmuVcpu(index, regions, lockMonitor, apicBus);
         vcpus.add(v);
         return v;
     }
 
-    @Override
-    public void setIrqLine(int gsi, boolean level) {
-        throw new UnsupportedOperationException("no interrupt controller on emu yet");
+    /** The local APICs' message bus: where an IOAPIC (or MSI) delivers interrupts. */
+    public ApicBus apicBus() {
+        return apicBus;
     }
 
     @Override
-    public void close() {}
+    public void setIrqLine(int gsi, boolean level) {
+        throw new UnsupportedOperationException("no IOAPIC/PIC on emu yet");
+    }
+
+    @Override
+    public void close() {
+        apicBus.close();
+    }
 }

@@ -2,12 +2,18 @@ package org.jkvm.emu.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * The execution loop of one vCPU: finds the basic block at the current RIP (decoding it on a miss), runs its
  * instructions, delivers exceptions they raise, and stops on HLT, shutdown, internal errors or a kick checked between
  * blocks. Blocks are cached by guest-physical address and decode mode in a direct-mapped table of
  * {@link #CACHE_SIZE} entries; see {@link Block} for how stale code is detected.
+ *
+ * <p>Between blocks the loop reads one volatile word, {@link #attention}: a kick, or an event for the vCPU's
+ * {@link InterruptController} (an interrupt, NMI or INIT from another thread), which is then serviced at that
+ * instruction boundary. Other threads only ever set bits in it; the vCPU thread clears them.
  */
 public final class Interpreter {
     public static final int CACHE_SIZE = 1 << 14;
@@ -18,15 +24,58 @@ public final class Interpreter {
     private final Block[] cache = new Block[CACHE_SIZE];
     private final byte[] code = new byte[MAX_BYTES + 16];
     private final Insn[] scratch = new Insn[MAX_INSNS];
-    private volatile boolean kicked;
+    /** {@link #ATTN_KICK}, {@link #ATTN_INTERRUPT}: set by any thread, cleared by the vCPU thread. */
+    private volatile int attention;
+    private InterruptController interrupts;
+
+    /** Attention bits: {@link #kick} was called; the interrupt controller has an event to service. */
+    public static final int ATTN_KICK = 1, ATTN_INTERRUPT = 2;
+    private static final VarHandle ATTENTION;
+
+    static {
+        try {
+            ATTENTION = MethodHandles.lookup().findVarHandle(Interpreter.class, "attention", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     public Interpreter(Cpu cpu) {
         this.c = cpu;
     }
 
+    /** The controller {@link #run} services between blocks while {@link #ATTN_INTERRUPT} is set. */
+    public void setInterruptController(InterruptController controller) {
+        this.interrupts = controller;
+    }
+
     /** Asks a running {@link #run} to return promptly; a kick before the run makes it return at once. */
     public void kick() {
-        kicked = true;
+        signal(ATTN_KICK);
+    }
+
+    /** Sets attention bits (any thread). */
+    public void signal(int bits) {
+        ATTENTION.getAndBitwiseOr(this, bits);
+    }
+
+    /** Clears attention bits (the vCPU thread). */
+    public void clear(int bits) {
+        ATTENTION.getAndBitwiseAnd(this, ~bits);
+    }
+
+    /** The attention bits now. */
+    public int attention() {
+        return attention;
+    }
+
+    /** Consumes a pending kick: true if there was one. */
+    public boolean takeKick() {
+        if ((attention & ATTN_KICK) == 0) {
+            return false;
+        }
+        clear(ATTN_KICK);
+        return true;
     }
 
     /** Forgets every cached block. */
@@ -40,9 +89,14 @@ public final class Interpreter {
     public int run() {
         c.stop = 0;
         while (true) {
-            if (kicked) {
-                kicked = false;
-                return 0;
+            if (attention != 0) {
+                if (takeKick()) {
+                    return 0;
+                }
+                int s = serviceInterrupts();
+                if (s != 0) {
+                    return s;
+                }
             }
             try {
                 Block b = block();
@@ -65,6 +119,30 @@ public final class Interpreter {
                 return s;
             }
         }
+    }
+
+    /** Lets the interrupt controller act at this instruction boundary; returns a stop reason or 0. */
+    private int serviceInterrupts() {
+        InterruptController ic = interrupts;
+        if (ic == null) {
+            clear(ATTN_INTERRUPT);
+            return 0;
+        }
+        try {
+            int s = ic.service(c);
+            if (s != 0) {
+                return s;
+            }
+        } catch (CpuFault f) {
+            // A fault while delivering an external interrupt or NMI is delivered on its own (SDM vol. 3A table
+            // 6-4: interrupts are benign); the return address stays the interrupted instruction's.
+            Interrupts.raise(c, f.vector, f.hasErrorCode, f.errorCode);
+        } catch (RuntimeException e) {
+            c.internalError("emulator error " + e);
+        }
+        int s = c.stop;
+        c.stop = s == Cpu.STOP_YIELD ? 0 : s;
+        return c.stop;
     }
 
     private void execute(Block b) {

@@ -44,6 +44,8 @@ public final class Mmu {
     private final boolean[] tlbGlobal = new boolean[TLB_SIZE];
 
     private Cpu c;
+    /** The local APIC, whose page is served before the IoHandler; null for none. */
+    private InterruptController apic;
 
     public Mmu(List<MemoryRegion> regions) {
         setRegions(regions);
@@ -66,6 +68,11 @@ public final class Mmu {
 
     void attach(Cpu cpu) {
         this.c = cpu;
+    }
+
+    /** Routes the local APIC's page (IA32_APIC_BASE) to {@code controller} instead of the IoHandler. */
+    public void setInterruptController(InterruptController controller) {
+        this.apic = controller;
     }
 
     // ---- TLB maintenance (SDM vol. 3A 4.10.4) ----
@@ -445,7 +452,8 @@ public final class Mmu {
                     return s.get(LONG, off);
             }
         }
-        long v = c.io.mmioRead(pa, size);
+        InterruptController a = apic;
+        long v = a != null && a.claims(pa) ? a.mmioRead(pa, size) : c.io.mmioRead(pa, size);
         return size == 8 ? v : v & Flags.mask(size);
     }
 
@@ -460,6 +468,11 @@ public final class Mmu {
                 case 4 -> s.set(INT, off, (int) v);
                 default -> s.set(LONG, off, v);
             }
+            return;
+        }
+        InterruptController a = apic;
+        if (a != null && a.claims(pa)) {
+            a.mmioWrite(pa, size, size == 8 ? v : v & Flags.mask(size));
             return;
         }
         c.io.mmioWrite(pa, size, size == 8 ? v : v & Flags.mask(size));

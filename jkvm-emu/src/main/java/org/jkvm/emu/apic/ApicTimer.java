@@ -1,0 +1,129 @@
+package org.jkvm.emu.apic;
+
+/**
+ * One local APIC's timer (SDM vol. 3A 11.5.4 "APIC timer"): initial count, current count and divide configuration,
+ * one-shot and periodic modes, counting host time. The APIC's input clock runs at 1 GHz (one count per nanosecond
+ * before the divider; KVM's default bus frequency too), so a count lasts {@code 2^shift} ns. The expiry is an
+ * absolute {@link System#nanoTime} deadline that {@link ApicTimers}' thread watches; the registers are written on
+ * the vCPU thread. Both sides hold {@link #lock} while they change the state, which is rare next to instructions.
+ */
+final class ApicTimer {
+    static final long NEVER = Long.MAX_VALUE;
+
+    private final LocalApic apic;
+    private final ApicTimers timers;
+    private final Object lock = new Object();
+    private int initial;
+    private int divideConfig;
+    /** log2 of the divisor: divide configuration 0 (the reset value) divides by 2. */
+    private int shift = 1;
+    /** When the count was last (re)loaded from the initial count. */
+    private long start;
+    private boolean running;
+    private volatile long deadline = NEVER;
+
+    ApicTimer(LocalApic apic, ApicTimers timers) {
+        this.apic = apic;
+        this.timers = timers;
+    }
+
+    long deadline() {
+        return deadline;
+    }
+
+    private long period() {
+        return (initial & 0xffffffffL) << shift;
+    }
+
+    private boolean periodic() {
+        return (apic.lvtTimer() & (1 << 17)) != 0;
+    }
+
+    int initialCount() {
+        synchronized (lock) {
+            return initial;
+        }
+    }
+
+    int divideConfig() {
+        synchronized (lock) {
+            return divideConfig;
+        }
+    }
+
+    /** Writing the initial count (re)starts the count; 0 stops the timer (SDM 11.5.4). */
+    void setInitialCount(int v) {
+        synchronized (lock) {
+            initial = v;
+            running = v != 0;
+            start = System.nanoTime();
+            deadline = running ? start + period() : NEVER;
+        }
+        timers.changed();
+    }
+
+    /** Divide configuration bits 0, 1 and 3 (SDM figure 11-10): 2, 4, ... 128, and 1 for 0b1011. */
+    void setDivideConfig(int v) {
+        synchronized (lock) {
+            long now = System.nanoTime();
+            long done = running ? Math.min((now - start) >>> shift, initial & 0xffffffffL) : 0;
+            divideConfig = v;
+            int code = (v & 3) | ((v >>> 1) & 4);
+            shift = (code + 1) & 7;
+            if (running) {
+                // Keep the current count: the remaining counts go on at the new rate.
+                start = now - (done << shift);
+                deadline = start + period();
+            }
+        }
+        timers.changed();
+    }
+
+    int currentCount() {
+        synchronized (lock) {
+            if (!running) {
+                return 0;
+            }
+            long p = period();
+            long elapsed = System.nanoTime() - start;
+            if (periodic()) {
+                elapsed %= p;
+            } else if (elapsed >= p) {
+                return 0;
+            }
+            return (int) ((initial & 0xffffffffL) - (elapsed >>> shift));
+        }
+    }
+
+    void lvtChanged() {
+        timers.changed();
+    }
+
+    void stop() {
+        synchronized (lock) {
+            initial = 0;
+            divideConfig = 0;
+            shift = 1;
+            running = false;
+            deadline = NEVER;
+        }
+    }
+
+    /** On the timer thread: if the deadline has passed, reloads (periodic) or stops, then raises the LVT vector. */
+    void expire(long now) {
+        synchronized (lock) {
+            if (deadline > now) {
+                return;
+            }
+            if (periodic()) {
+                long p = period();
+                start += (now - start) / p * p; // periods missed while the host was busy are skipped, not queued
+                deadline = start + p;
+            } else {
+                running = false;
+                deadline = NEVER;
+            }
+        }
+        apic.deliverLvt(apic.lvtTimer(), false);
+    }
+}

@@ -1,0 +1,22 @@
+package org.jkvm.emu.cpu;
+
+/**
+ * The vCPU-local interrupt controller as the CPU core sees it (the local APIC, {@code org.jkvm.emu.apic.LocalApic}):
+ * its register page, which the {@link Mmu} serves before the {@link org.jkvm.hypervisor.IoHandler}, and the events
+ * the {@link Interpreter} lets it act on at instruction boundaries. Everything here runs on the vCPU's own thread.
+ */
+public interface InterruptController {
+    /**
+     * Called between blocks while {@link Interpreter#ATTN_INTERRUPT} is set: delivers an NMI or a fixed interrupt
+     * through the IDT/IVT when the CPU accepts it, handles INIT, and clears the attention bit once nothing is
+     * pending. Returns a {@code Cpu.STOP_*}-style reason to leave the interpreter, or 0 to go on.
+     */
+    int service(Cpu c);
+
+    /** True if {@code pa} is in the controller's register page now (the page moves with IA32_APIC_BASE). */
+    boolean claims(long pa);
+
+    long mmioRead(long pa, int size);
+
+    void mmioWrite(long pa, int size, long value);
+}
