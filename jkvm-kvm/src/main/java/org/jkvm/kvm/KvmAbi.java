@@ -23,6 +23,8 @@ public final class KvmAbi {
     public static final int KVM_CAP_TSC_DEADLINE_TIMER = 72;
     public static final int KVM_CAP_MAX_VCPUS = 66;
     public static final int KVM_CAP_IMMEDIATE_EXIT = 136;
+    public static final int KVM_CAP_IRQ_ROUTING = 25;
+    public static final int KVM_CAP_SIGNAL_MSI = 77;
 
     // Exit reasons (kvm_run.exit_reason).
     public static final int KVM_EXIT_UNKNOWN = 0;
@@ -78,6 +80,22 @@ public final class KvmAbi {
     public static final int KVM_IOEVENTFD_SIZE = 64;
     public static final int KVM_IRQFD_SIZE = 32;
     public static final int KVM_LAPIC_STATE_SIZE = 1024;
+    public static final int KVM_IRQ_ROUTING_HEADER_SIZE = 8;
+    public static final int KVM_IRQ_ROUTING_ENTRY_SIZE = 48;
+    public static final int KVM_MSI_SIZE = 32;
+
+    // struct kvm_ioeventfd flags
+    public static final int KVM_IOEVENTFD_FLAG_DATAMATCH = 1;
+    public static final int KVM_IOEVENTFD_FLAG_PIO = 1 << 1;
+    public static final int KVM_IOEVENTFD_FLAG_DEASSIGN = 1 << 2;
+    // struct kvm_irqfd flags
+    public static final int KVM_IRQFD_FLAG_DEASSIGN = 1;
+    // struct kvm_irq_routing_entry types
+    public static final int KVM_IRQ_ROUTING_IRQCHIP = 1;
+    public static final int KVM_IRQ_ROUTING_MSI = 2;
+    public static final int KVM_IRQCHIP_PIC_MASTER = 0;
+    public static final int KVM_IRQCHIP_PIC_SLAVE = 1;
+    public static final int KVM_IRQCHIP_IOAPIC = 2;
 
     // struct kvm_sregs offsets
     public static final long SREGS_CS = 0;

@@ -31,6 +31,8 @@ public final class KvmIoctls {
     public static final long KVM_IRQFD = iow(KVMIO, 0x76, KvmAbi.KVM_IRQFD_SIZE);
     public static final long KVM_CREATE_PIT2 = iow(KVMIO, 0x77, KvmAbi.KVM_PIT_CONFIG_SIZE);
     public static final long KVM_IOEVENTFD = iow(KVMIO, 0x79, KvmAbi.KVM_IOEVENTFD_SIZE);
+    public static final long KVM_SET_GSI_ROUTING = iow(KVMIO, 0x6a, KvmAbi.KVM_IRQ_ROUTING_HEADER_SIZE);
+    public static final long KVM_SIGNAL_MSI = iow(KVMIO, 0xa5, KvmAbi.KVM_MSI_SIZE);
 
     // vCPU ioctls.
     public static final long KVM_RUN = io(KVMIO, 0x80);

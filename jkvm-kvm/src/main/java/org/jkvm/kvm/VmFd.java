@@ -76,6 +76,91 @@ public final class VmFd implements AutoCloseable {
         Libc.ioctl(fd, KvmIoctls.KVM_IRQ_LINE, a.address(), "KVM_IRQ_LINE");
     }
 
+    /**
+     * KVM_IOEVENTFD: a guest write of {@code length} bytes (0 = any) to {@code addr} (a port when {@code pio}, else
+     * MMIO) signals {@code eventfd} inside the kernel, with no exit to jkvm (api.rst 4.59). With {@code dataMatch}
+     * non-null only writes of that value match.
+     */
+    public void ioeventfd(long addr, int length, boolean pio, Long dataMatch, int eventfd, boolean deassign) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment e = arena.allocate(KvmAbi.KVM_IOEVENTFD_SIZE, 8);
+            int flags = (pio ? KvmAbi.KVM_IOEVENTFD_FLAG_PIO : 0)
+                    | (dataMatch != null ? KvmAbi.KVM_IOEVENTFD_FLAG_DATAMATCH : 0)
+                    | (deassign ? KvmAbi.KVM_IOEVENTFD_FLAG_DEASSIGN : 0);
+            e.set(ValueLayout.JAVA_LONG, 0, dataMatch != null ? dataMatch : 0);
+            e.set(ValueLayout.JAVA_LONG, 8, addr);
+            e.set(ValueLayout.JAVA_INT, 16, length);
+            e.set(ValueLayout.JAVA_INT, 20, eventfd);
+            e.set(ValueLayout.JAVA_INT, 24, flags);
+            Libc.ioctl(fd, KvmIoctls.KVM_IOEVENTFD, e, "KVM_IOEVENTFD");
+        }
+    }
+
+    /**
+     * KVM_IRQFD: a write to {@code eventfd} raises (edge) GSI {@code gsi} inside the kernel (api.rst 4.75); with
+     * {@code deassign} the binding is removed.
+     */
+    public void irqfd(int eventfd, int gsi, boolean deassign) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment e = arena.allocate(KvmAbi.KVM_IRQFD_SIZE, 8);
+            e.set(ValueLayout.JAVA_INT, 0, eventfd);
+            e.set(ValueLayout.JAVA_INT, 4, gsi);
+            e.set(ValueLayout.JAVA_INT, 8, deassign ? KvmAbi.KVM_IRQFD_FLAG_DEASSIGN : 0);
+            Libc.ioctl(fd, KvmIoctls.KVM_IRQFD, e, "KVM_IRQFD");
+        }
+    }
+
+    /** One GSI routing entry: to a pin of the PIC/IOAPIC, or an MSI message. */
+    public sealed interface GsiRoute {
+        int gsi();
+
+        record Irqchip(int gsi, int irqchip, int pin) implements GsiRoute {}
+
+        record Msi(int gsi, long address, int data) implements GsiRoute {}
+    }
+
+    /** KVM_SET_GSI_ROUTING: replaces the whole routing table (api.rst 4.52). */
+    public void setGsiRouting(java.util.List<GsiRoute> routes) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment t = arena.allocate(KvmAbi.KVM_IRQ_ROUTING_HEADER_SIZE
+                    + (long) routes.size() * KvmAbi.KVM_IRQ_ROUTING_ENTRY_SIZE, 8);
+            t.set(ValueLayout.JAVA_INT, 0, routes.size());
+            for (int i = 0; i < routes.size(); i++) {
+                long o = KvmAbi.KVM_IRQ_ROUTING_HEADER_SIZE + (long) i * KvmAbi.KVM_IRQ_ROUTING_ENTRY_SIZE;
+                GsiRoute r = routes.get(i);
+                t.set(ValueLayout.JAVA_INT, o, r.gsi());
+                switch (r) {
+                    case GsiRoute.Irqchip c -> {
+                        t.set(ValueLayout.JAVA_INT, o + 4, KvmAbi.KVM_IRQ_ROUTING_IRQCHIP);
+                        t.set(ValueLayout.JAVA_INT, o + 16, c.irqchip());
+                        t.set(ValueLayout.JAVA_INT, o + 20, c.pin());
+                    }
+                    case GsiRoute.Msi m -> {
+                        t.set(ValueLayout.JAVA_INT, o + 4, KvmAbi.KVM_IRQ_ROUTING_MSI);
+                        t.set(ValueLayout.JAVA_INT, o + 16, (int) m.address());
+                        t.set(ValueLayout.JAVA_INT, o + 20, (int) (m.address() >>> 32));
+                        t.set(ValueLayout.JAVA_INT, o + 24, m.data());
+                    }
+                }
+            }
+            Libc.ioctl(fd, KvmIoctls.KVM_SET_GSI_ROUTING, t, "KVM_SET_GSI_ROUTING");
+        }
+    }
+
+    /**
+     * KVM_SIGNAL_MSI: injects one MSI (api.rst 4.71). Returns true if it was delivered, false if the guest blocked
+     * it (e.g. masked or no matching destination).
+     */
+    public boolean signalMsi(long address, int data) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment m = arena.allocate(KvmAbi.KVM_MSI_SIZE, 8);
+            m.set(ValueLayout.JAVA_INT, 0, (int) address);
+            m.set(ValueLayout.JAVA_INT, 4, (int) (address >>> 32));
+            m.set(ValueLayout.JAVA_INT, 8, data);
+            return Libc.ioctl(fd, KvmIoctls.KVM_SIGNAL_MSI, m, "KVM_SIGNAL_MSI") > 0;
+        }
+    }
+
     /** KVM_CREATE_VCPU with vCPU id {@code id} (the initial APIC ID); maps its kvm_run. */
     public VcpuFd createVcpu(int id) {
         int vcpuFd = Libc.ioctl(fd, KvmIoctls.KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");

@@ -46,6 +46,20 @@ class KvmAbiTest {
                   P("KVM_GET_FPU", KVM_GET_FPU); P("KVM_SET_FPU", KVM_SET_FPU); P("KVM_GET_LAPIC", KVM_GET_LAPIC);
                   P("KVM_SET_LAPIC", KVM_SET_LAPIC); P("KVM_SET_CPUID2", KVM_SET_CPUID2); P("KVM_GET_MP_STATE", KVM_GET_MP_STATE);
                   P("KVM_SET_MP_STATE", KVM_SET_MP_STATE); P("KVM_GET_TSC_KHZ", KVM_GET_TSC_KHZ);
+                  P("KVM_SET_GSI_ROUTING", KVM_SET_GSI_ROUTING); P("KVM_SIGNAL_MSI", KVM_SIGNAL_MSI);
+                  P("sizeof kvm_irq_routing", sizeof(struct kvm_irq_routing));
+                  P("sizeof kvm_irq_routing_entry", sizeof(struct kvm_irq_routing_entry));
+                  P("sizeof kvm_msi", sizeof(struct kvm_msi));
+                  P("ioeventfd.addr", offsetof(struct kvm_ioeventfd, addr)); P("ioeventfd.len", offsetof(struct kvm_ioeventfd, len));
+                  P("ioeventfd.fd", offsetof(struct kvm_ioeventfd, fd)); P("ioeventfd.flags", offsetof(struct kvm_ioeventfd, flags));
+                  P("irqfd.gsi", offsetof(struct kvm_irqfd, gsi)); P("irqfd.flags", offsetof(struct kvm_irqfd, flags));
+                  P("routing.u", offsetof(struct kvm_irq_routing_entry, u)); P("routing.type", offsetof(struct kvm_irq_routing_entry, type));
+                  P("msi.data", offsetof(struct kvm_msi, data));
+                  P("KVM_IOEVENTFD_FLAG_DATAMATCH", KVM_IOEVENTFD_FLAG_DATAMATCH); P("KVM_IOEVENTFD_FLAG_PIO", KVM_IOEVENTFD_FLAG_PIO);
+                  P("KVM_IOEVENTFD_FLAG_DEASSIGN", KVM_IOEVENTFD_FLAG_DEASSIGN); P("KVM_IRQFD_FLAG_DEASSIGN", KVM_IRQFD_FLAG_DEASSIGN);
+                  P("KVM_IRQ_ROUTING_IRQCHIP", KVM_IRQ_ROUTING_IRQCHIP); P("KVM_IRQ_ROUTING_MSI", KVM_IRQ_ROUTING_MSI);
+                  P("KVM_IRQCHIP_IOAPIC", KVM_IRQCHIP_IOAPIC); P("KVM_CAP_IRQ_ROUTING", KVM_CAP_IRQ_ROUTING);
+                  P("KVM_CAP_SIGNAL_MSI", KVM_CAP_SIGNAL_MSI);
                   P("sizeof kvm_regs", sizeof(struct kvm_regs)); P("sizeof kvm_segment", sizeof(struct kvm_segment));
                   P("sizeof kvm_dtable", sizeof(struct kvm_dtable)); P("sizeof kvm_sregs", sizeof(struct kvm_sregs));
                   P("sizeof kvm_fpu", sizeof(struct kvm_fpu)); P("sizeof kvm_msrs", sizeof(struct kvm_msrs));
@@ -140,6 +154,33 @@ class KvmAbiTest {
         check("KVM_GET_MP_STATE", KvmIoctls.KVM_GET_MP_STATE);
         check("KVM_SET_MP_STATE", KvmIoctls.KVM_SET_MP_STATE);
         check("KVM_GET_TSC_KHZ", KvmIoctls.KVM_GET_TSC_KHZ);
+    }
+
+    @Test
+    void ioPathAbiMatchesTheKernel() {
+        check("KVM_SET_GSI_ROUTING", KvmIoctls.KVM_SET_GSI_ROUTING);
+        check("KVM_SIGNAL_MSI", KvmIoctls.KVM_SIGNAL_MSI);
+        check("sizeof kvm_irq_routing", KvmAbi.KVM_IRQ_ROUTING_HEADER_SIZE);
+        check("sizeof kvm_irq_routing_entry", KvmAbi.KVM_IRQ_ROUTING_ENTRY_SIZE);
+        check("sizeof kvm_msi", KvmAbi.KVM_MSI_SIZE);
+        check("ioeventfd.addr", 8);
+        check("ioeventfd.len", 16);
+        check("ioeventfd.fd", 20);
+        check("ioeventfd.flags", 24);
+        check("irqfd.gsi", 4);
+        check("irqfd.flags", 8);
+        check("routing.type", 4);
+        check("routing.u", 16);
+        check("msi.data", 8);
+        check("KVM_IOEVENTFD_FLAG_DATAMATCH", KvmAbi.KVM_IOEVENTFD_FLAG_DATAMATCH);
+        check("KVM_IOEVENTFD_FLAG_PIO", KvmAbi.KVM_IOEVENTFD_FLAG_PIO);
+        check("KVM_IOEVENTFD_FLAG_DEASSIGN", KvmAbi.KVM_IOEVENTFD_FLAG_DEASSIGN);
+        check("KVM_IRQFD_FLAG_DEASSIGN", KvmAbi.KVM_IRQFD_FLAG_DEASSIGN);
+        check("KVM_IRQ_ROUTING_IRQCHIP", KvmAbi.KVM_IRQ_ROUTING_IRQCHIP);
+        check("KVM_IRQ_ROUTING_MSI", KvmAbi.KVM_IRQ_ROUTING_MSI);
+        check("KVM_IRQCHIP_IOAPIC", KvmAbi.KVM_IRQCHIP_IOAPIC);
+        check("KVM_CAP_IRQ_ROUTING", KvmAbi.KVM_CAP_IRQ_ROUTING);
+        check("KVM_CAP_SIGNAL_MSI", KvmAbi.KVM_CAP_SIGNAL_MSI);
     }
 
     @Test
