@@ -9,6 +9,8 @@ package org.jkvm.emu.apic;
  */
 final class ApicTimer {
     static final long NEVER = Long.MAX_VALUE;
+    /** The shortest periodic interval fired (as KVM's min_timer_period_us): a tiny count must not flood the host. */
+    static final long MIN_PERIODIC_NS = 200_000;
 
     private final LocalApic apic;
     private final ApicTimers timers;
@@ -35,6 +37,11 @@ final class ApicTimer {
         return (initial & 0xffffffffL) << shift;
     }
 
+    /** The interval between expiries: the count's period, at least {@link #MIN_PERIODIC_NS} when periodic. */
+    private long firePeriod() {
+        return periodic() ? Math.max(period(), MIN_PERIODIC_NS) : period();
+    }
+
     private boolean periodic() {
         return (apic.lvtTimer() & (1 << 17)) != 0;
     }
@@ -57,7 +64,7 @@ final class ApicTimer {
             initial = v;
             running = v != 0;
             start = System.nanoTime();
-            deadline = running ? start + period() : NEVER;
+            deadline = running ? start + firePeriod() : NEVER;
         }
         timers.changed();
     }
@@ -73,7 +80,7 @@ final class ApicTimer {
             if (running) {
                 // Keep the current count: the remaining counts go on at the new rate.
                 start = now - (done << shift);
-                deadline = start + period();
+                deadline = start + firePeriod();
             }
         }
         timers.changed();
@@ -84,14 +91,14 @@ final class ApicTimer {
             if (!running) {
                 return 0;
             }
-            long p = period();
+            long p = firePeriod();
             long elapsed = System.nanoTime() - start;
             if (periodic()) {
                 elapsed %= p;
             } else if (elapsed >= p) {
                 return 0;
             }
-            return (int) ((initial & 0xffffffffL) - (elapsed >>> shift));
+            return (int) Math.max(0, (initial & 0xffffffffL) - (elapsed >>> shift));
         }
     }
 
@@ -116,7 +123,7 @@ final class ApicTimer {
                 return;
             }
             if (periodic()) {
-                long p = period();
+                long p = firePeriod();
                 start += (now - start) / p * p; // periods missed while the host was busy are skipped, not queued
                 deadline = start + p;
             } else {
