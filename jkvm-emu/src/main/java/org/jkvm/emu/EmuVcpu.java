@@ -53,7 +53,6 @@ public final class EmuVcpu implements Vcpu {
     private final Interpreter interp;
     private final LocalApic apic;
     private volatile MpState mpState;
-    private Fpu fpu = Fpu.initial();
     private String lastExitDetail = "";
 
     EmuVcpu(int index, List<MemoryRegion> regions, Object lockMonitor, ApicBus apicBus) {
@@ -291,15 +290,15 @@ public final class EmuVcpu implements Vcpu {
         cpu.recomputeMode();
     }
 
-    /** The x87/SSE state is stored but not yet used: the emulator has no FPU (CPUID does not advertise one). */
+    /** The x87/SSE state in kvm_fpu form (fpr in ST(i) order, abridged tag). */
     @Override
     public Fpu getFpu() {
-        return fpu;
+        return cpu.fpu.toKvm();
     }
 
     @Override
     public void setFpu(Fpu fpu) {
-        this.fpu = fpu;
+        cpu.fpu.fromKvm(fpu);
     }
 
     @Override

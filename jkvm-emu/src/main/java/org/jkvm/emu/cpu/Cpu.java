@@ -38,6 +38,8 @@ public final class Cpu {
 
     /** General-purpose registers RAX..R15. */
     public final long[] r = new long[16];
+    /** x87, SSE and MXCSR state. */
+    public final FpuState fpu = new FpuState();
     public long rip;
     /** RFLAGS without the six arithmetic flags; bit 1 always set. */
     public long rflagsRest = 2;
