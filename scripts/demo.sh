@@ -4,7 +4,7 @@
 #    linux-image-cloud-amd64 kernel + a busybox initramfs) and boots Linux on KVM to a shell (Ctrl-A x quits).
 #  - Elsewhere (a nested cloud VM, or a /dev/kvm without VMX/SVM such as kvm_pvm), Linux would not boot in useful
 #    time yet (jkvm's software CPU cannot boot Linux yet), so it runs the test guests: the mode/SMP tour on /dev/kvm
-#    with 4 vCPUs, and the long-mode guest on jkvm's software CPU.
+#    with 4 vCPUs, and the same tour on jkvm's software CPU with 2 vCPUs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/scripts/jdk.sh"
@@ -33,9 +33,9 @@ if [ -e /dev/kvm ]; then
   set -e
   [ "$status" -eq 1 ] || { echo "demo: the guest reported a failure (exit $status)" >&2; exit 1; }
 fi
-echo "demo: \$ ./jkvm run --accel emu --memory 128M --kernel guests/build/hello64.elf" >&2
+echo "demo: \$ ./jkvm run --accel emu --cpus 2 --memory 128M --kernel guests/build/modes.mb" >&2
 set +e
-./jkvm run --accel emu --memory 128M --cmdline "console=ttyS0 demo" --kernel guests/build/hello64.elf
+./jkvm run --accel emu --cpus 2 --memory 128M --kernel guests/build/modes.mb
 status=$?
 set -e
 [ "$status" -eq 1 ] || { echo "demo: the guest on the software CPU did not finish (exit $status)" >&2; exit 1; }
