@@ -4,6 +4,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 import org.jkvm.hypervisor.CpuidEntry;
 import org.jkvm.hypervisor.Fpu;
@@ -59,52 +61,47 @@ public final class VcpuFd implements AutoCloseable {
         run.set(ValueLayout.JAVA_BYTE, KvmAbi.RUN_IMMEDIATE_EXIT, (byte) (on ? 1 : 0));
     }
 
-    public Regs getRegs() {
+    /** Runs a KVM_GET_* ioctl into a fresh struct of {@code size} bytes and decodes it. */
+    private <T> T get(long request, int size, String name, Function<MemorySegment, T> decode) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment b = arena.allocate(KvmAbi.KVM_REGS_SIZE, 8);
-            Libc.ioctl(fd, KvmIoctls.KVM_GET_REGS, b, "KVM_GET_REGS");
-            return KvmStateCodec.decodeRegs(b);
+            MemorySegment b = arena.allocate(size, 8);
+            Libc.ioctl(fd, request, b, name);
+            return decode.apply(b);
         }
+    }
+
+    /** Encodes a struct of {@code size} bytes and runs a KVM_SET_* ioctl with it. */
+    private void set(long request, int size, String name, Consumer<MemorySegment> encode) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(size, 8);
+            encode.accept(b);
+            Libc.ioctl(fd, request, b, name);
+        }
+    }
+
+    public Regs getRegs() {
+        return get(KvmIoctls.KVM_GET_REGS, KvmAbi.KVM_REGS_SIZE, "KVM_GET_REGS", KvmStateCodec::decodeRegs);
     }
 
     public void setRegs(Regs regs) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment b = arena.allocate(KvmAbi.KVM_REGS_SIZE, 8);
-            KvmStateCodec.encodeRegs(regs, b);
-            Libc.ioctl(fd, KvmIoctls.KVM_SET_REGS, b, "KVM_SET_REGS");
-        }
+        set(KvmIoctls.KVM_SET_REGS, KvmAbi.KVM_REGS_SIZE, "KVM_SET_REGS", b -> KvmStateCodec.encodeRegs(regs, b));
     }
 
     public Sregs getSregs() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment b = arena.allocate(KvmAbi.KVM_SREGS_SIZE, 8);
-            Libc.ioctl(fd, KvmIoctls.KVM_GET_SREGS, b, "KVM_GET_SREGS");
-            return KvmStateCodec.decodeSregs(b);
-        }
+        return get(KvmIoctls.KVM_GET_SREGS, KvmAbi.KVM_SREGS_SIZE, "KVM_GET_SREGS", KvmStateCodec::decodeSregs);
     }
 
     public void setSregs(Sregs sregs) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment b = arena.allocate(KvmAbi.KVM_SREGS_SIZE, 8);
-            KvmStateCodec.encodeSregs(sregs, b);
-            Libc.ioctl(fd, KvmIoctls.KVM_SET_SREGS, b, "KVM_SET_SREGS");
-        }
+        set(KvmIoctls.KVM_SET_SREGS, KvmAbi.KVM_SREGS_SIZE, "KVM_SET_SREGS",
+                b -> KvmStateCodec.encodeSregs(sregs, b));
     }
 
     public Fpu getFpu() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment b = arena.allocate(KvmAbi.KVM_FPU_SIZE, 8);
-            Libc.ioctl(fd, KvmIoctls.KVM_GET_FPU, b, "KVM_GET_FPU");
-            return KvmStateCodec.decodeFpu(b);
-        }
+        return get(KvmIoctls.KVM_GET_FPU, KvmAbi.KVM_FPU_SIZE, "KVM_GET_FPU", KvmStateCodec::decodeFpu);
     }
 
     public void setFpu(Fpu fpu) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment b = arena.allocate(KvmAbi.KVM_FPU_SIZE, 8);
-            KvmStateCodec.encodeFpu(fpu, b);
-            Libc.ioctl(fd, KvmIoctls.KVM_SET_FPU, b, "KVM_SET_FPU");
-        }
+        set(KvmIoctls.KVM_SET_FPU, KvmAbi.KVM_FPU_SIZE, "KVM_SET_FPU", b -> KvmStateCodec.encodeFpu(fpu, b));
     }
 
     /** KVM_GET_MSRS for {@code indices}; an MSR KVM does not know ends the list early (the kernel's behaviour). */
@@ -136,28 +133,18 @@ public final class VcpuFd implements AutoCloseable {
     }
 
     public MpState getMpState() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment b = arena.allocate(ValueLayout.JAVA_INT);
-            Libc.ioctl(fd, KvmIoctls.KVM_GET_MP_STATE, b, "KVM_GET_MP_STATE");
-            return MpState.ofKvm(b.get(ValueLayout.JAVA_INT, 0));
-        }
+        return get(KvmIoctls.KVM_GET_MP_STATE, 4, "KVM_GET_MP_STATE",
+                b -> MpState.ofKvm(b.get(ValueLayout.JAVA_INT, 0)));
     }
 
     public void setMpState(MpState state) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment b = arena.allocate(ValueLayout.JAVA_INT);
-            b.set(ValueLayout.JAVA_INT, 0, state.kvmValue());
-            Libc.ioctl(fd, KvmIoctls.KVM_SET_MP_STATE, b, "KVM_SET_MP_STATE");
-        }
+        set(KvmIoctls.KVM_SET_MP_STATE, 4, "KVM_SET_MP_STATE", b -> b.set(ValueLayout.JAVA_INT, 0, state.kvmValue()));
     }
 
     /** KVM_GET_LAPIC: the in-kernel local APIC's 1 KiB register page. */
     public byte[] getLapic() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment b = arena.allocate(KvmAbi.KVM_LAPIC_STATE_SIZE, 8);
-            Libc.ioctl(fd, KvmIoctls.KVM_GET_LAPIC, b, "KVM_GET_LAPIC");
-            return b.toArray(ValueLayout.JAVA_BYTE);
-        }
+        return get(KvmIoctls.KVM_GET_LAPIC, KvmAbi.KVM_LAPIC_STATE_SIZE, "KVM_GET_LAPIC",
+                b -> b.toArray(ValueLayout.JAVA_BYTE));
     }
 
     /** KVM_SET_LAPIC. */
@@ -165,11 +152,8 @@ public final class VcpuFd implements AutoCloseable {
         if (regs.length != KvmAbi.KVM_LAPIC_STATE_SIZE) {
             throw new IllegalArgumentException("LAPIC state must be " + KvmAbi.KVM_LAPIC_STATE_SIZE + " bytes");
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment b = arena.allocate(KvmAbi.KVM_LAPIC_STATE_SIZE, 8);
-            MemorySegment.copy(regs, 0, b, ValueLayout.JAVA_BYTE, 0, regs.length);
-            Libc.ioctl(fd, KvmIoctls.KVM_SET_LAPIC, b, "KVM_SET_LAPIC");
-        }
+        set(KvmIoctls.KVM_SET_LAPIC, KvmAbi.KVM_LAPIC_STATE_SIZE, "KVM_SET_LAPIC",
+                b -> MemorySegment.copy(regs, 0, b, ValueLayout.JAVA_BYTE, 0, regs.length));
     }
 
     /** KVM_GET_TSC_KHZ: the guest TSC frequency. */
