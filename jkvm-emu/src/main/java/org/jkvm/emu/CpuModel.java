@@ -11,12 +11,12 @@ import org.jkvm.hypervisor.CpuidEntry;
  * family 6, model 2, stepping 0 (a model number no real Intel part uses, so no guest applies model-specific quirks),
  * brand "jkvm emu x86-64". Only what the emulator implements is advertised:
  * <ul>
- *   <li>leaf 1 EDX: PSE, TSC, MSR, PAE, CX8, APIC (xAPIC only), PGE, CMOV, PAT, CLFSH, FXSR, SSE, SSE2; ECX: CX16,
- *   hypervisor</li>
+ *   <li>leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, APIC (xAPIC only), PGE, CMOV, PAT, CLFSH, FXSR, SSE, SSE2;
+ *   ECX: CX16, hypervisor</li>
  *   <li>leaf 0x80000001 EDX: SYSCALL, NX, Page1GB, LM; ECX: LAHF-SAHF in 64-bit mode</li>
  *   <li>leaf 0x80000008: 40 physical and 48 linear address bits</li>
  * </ul>
- * Not advertised because not implemented yet: FPU (x87), MMX, SSE3 and later, x2APIC, TSC-deadline timer, SEP
+ * Not advertised because not implemented yet: MMX, SSE3 and later, x2APIC, TSC-deadline timer, SEP
  * (SYSENTER), MTRR, MCE/MCA, RDTSCP, XSAVE, AVX, BMI, POPCNT. Leaf 1 EBX[31:24] (initial APIC ID) is 0; the VMM sets it per vCPU as on KVM.
  */
 public final class CpuModel {
@@ -24,8 +24,8 @@ public final class CpuModel {
     public static final int FAMILY = 6, MODEL = 2, STEPPING = 0;
     public static final String BRAND = "jkvm emu x86-64";
 
-    public static final int LEAF1_EDX = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 13)
-            | (1 << 15) | (1 << 16) | (1 << 19) | (1 << 24) | (1 << 25) | (1 << 26);
+    public static final int LEAF1_EDX = 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9)
+            | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 19) | (1 << 24) | (1 << 25) | (1 << 26);
     public static final int LEAF1_ECX = (1 << 13) | (1 << 31);
     public static final int EXT1_EDX = (1 << 11) | (1 << 20) | (1 << 26) | (1 << 29);
     public static final int EXT1_ECX = 1;

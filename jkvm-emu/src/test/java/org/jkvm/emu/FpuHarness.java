@@ -20,7 +20,7 @@ import org.jkvm.sys.NativeCode;
  */
 final class FpuHarness implements AutoCloseable {
     static final long IMAGE = 0x200000, DATA = 0x201000;
-    static final int DATA_BYTES = 64;
+    static final int DATA_BYTES = 128;
 
     final NativeCode nat = new NativeCode();
     final TestMachine emu = TestMachine.longMode();
@@ -29,6 +29,8 @@ final class FpuHarness implements AutoCloseable {
     final MemorySegment data = arena.allocate(DATA_BYTES, 64);
 
     final long[] gpr = new long[16];
+    /** FSW bits compared (x87 condition codes the SDM leaves undefined are cleared by the caller). */
+    int fswMask = 0xffff;
     long flagsIn = 2;
     final byte[] image = new byte[512];
     final byte[] dataIn = new byte[DATA_BYTES];
@@ -110,7 +112,8 @@ final class FpuHarness implements AutoCloseable {
         for (int off = 0; off < 512; off += 16) {
             boolean differs = false;
             for (int k = off; k < off + 16; k++) {
-                if (!(k >= 6 && k < 24) && !(k >= 28 && k < 32) && natImage[k] != emuImage[k]) {
+                int m = k == 2 ? fswMask & 0xff : k == 3 ? fswMask >>> 8 : 0xff;
+                if (!(k >= 6 && k < 24) && !(k >= 28 && k < 32) && ((natImage[k] ^ emuImage[k]) & m) != 0) {
                     differs = true;
                 }
             }

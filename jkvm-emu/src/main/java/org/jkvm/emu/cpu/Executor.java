@@ -169,7 +169,13 @@ public final class Executor {
                 }
             }
             case 0x9b -> {
-                // FWAIT: no x87 exceptions are ever pending.
+                // FWAIT: #NM when CR0.MP and CR0.TS, #MF for a pending unmasked x87 exception.
+                if ((c.cr0 & (Cpu.CR0_MP | Cpu.CR0_TS)) == (Cpu.CR0_MP | Cpu.CR0_TS)) {
+                    throw c.fault(CpuFault.NM);
+                }
+                if ((c.fpu.fsw & FpuState.FSW_ES) != 0) {
+                    throw c.fault(CpuFault.MF);
+                }
             }
             case 0x9c -> SystemOps.pushf(c, d);
             case 0x9d -> SystemOps.popf(c, d);
@@ -220,7 +226,7 @@ public final class Executor {
                 a = d.asz == 8 ? a : d.asz == 4 ? a & 0xffffffffL : a & 0xffff;
                 c.setReg(0, 1, false, c.mmu.read(c.linear(d.seg, a), 1));
             }
-            case 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf -> throw c.fault(CpuFault.NM);
+            case 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf -> X87.exec(c, d);
             case 0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef -> SystemOps.inOut(c, d);
             case 0xf4 -> SystemOps.hlt(c);
             case 0xf5 -> {

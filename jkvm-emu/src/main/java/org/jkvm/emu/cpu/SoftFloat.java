@@ -282,9 +282,9 @@ public final class SoftFloat {
     }
 
     /** If an operand is a NaN (or an unsupported x87 encoding), returns the result and sets {@code nanResult}. */
-    private boolean nanResult;
+    boolean nanResult;
 
-    private long propagate(boolean binary, int fmt) {
+    long propagate(boolean binary, int fmt) {
         nanResult = true;
         if (aCls == UNSUP || (binary && bCls == UNSUP)) {
             flags |= IE;
@@ -460,10 +460,7 @@ public final class SoftFloat {
                 flags |= IE;
                 return indefinite(fmt);
             }
-            if (x87) {
-                denormalFlag(true); // x87 ranks #D above #Z; SSE reports only #Z (SDM vol. 1 11.5.2)
-            }
-            flags |= ZE;
+            flags |= ZE; // only #Z, no #D for a denormal dividend (x87 and SSE alike)
             return packInf(neg, fmt);
         }
         denormalFlag(true);
@@ -591,6 +588,11 @@ public final class SoftFloat {
 
     /** Converts operand a to {@code fmt} (single/double/extended widening and narrowing). */
     long convert(int fmt) {
+        return convert(fmt, true);
+    }
+
+    /** As {@link #convert(int)}; x87 stores to memory report no #D ({@code denormalFlag} false). */
+    long convert(int fmt, boolean denormal) {
         long n = propagate(false, fmt);
         if (nanResult) {
             return n;
@@ -601,9 +603,59 @@ public final class SoftFloat {
             case INF:
                 return packInf(aNeg, fmt);
             default:
-                denormalFlag(false);
+                if (denormal) {
+                    denormalFlag(false);
+                }
                 return roundPack(aNeg, aExp, aSig, 0, fmt);
         }
+    }
+
+    /**
+     * Operand a rounded to an integer in the current rounding mode, as an extended value (FRNDINT): NaNs propagate,
+     * zeros and infinities and values of 2^63 or more are unchanged.
+     */
+    long roundInt() {
+        long n = propagate(false, EXT);
+        if (nanResult) {
+            return n;
+        }
+        if (aCls == ZERO || aCls == INF) {
+            return aCls == ZERO ? packZero(aNeg, EXT) : packInf(aNeg, EXT);
+        }
+        denormalFlag(false);
+        if (aExp >= 63) {
+            return packRaw(aNeg, aExp + 16383, aSig, EXT);
+        }
+        int shift = 63 - aExp;
+        long kept;
+        boolean half, sticky;
+        if (shift < 64) {
+            kept = aSig >>> shift;
+            long rem = aSig << (64 - shift);
+            half = rem < 0;
+            sticky = (rem << 1) != 0;
+        } else if (shift == 64) {
+            kept = 0;
+            half = aSig < 0;
+            sticky = (aSig << 1) != 0;
+        } else {
+            kept = 0;
+            half = false;
+            sticky = true;
+        }
+        roundedUp = false;
+        if (half || sticky) {
+            flags |= PE;
+            if (increment(kept, half, sticky, aNeg, rc)) {
+                kept++;
+                roundedUp = true;
+            }
+        }
+        if (kept == 0) {
+            return packZero(aNeg, EXT);
+        }
+        int lz = Long.numberOfLeadingZeros(kept);
+        return packRaw(aNeg, 63 - lz + 16383, kept << lz, EXT);
     }
 
     /** A signed integer to {@code fmt}. */
