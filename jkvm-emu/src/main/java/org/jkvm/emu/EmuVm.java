@@ -13,8 +13,9 @@ import org.jkvm.memory.MemoryRegion;
 
 /**
  * A VM on the software CPU: guest RAM (read directly through the regions' host segments), its vCPUs and their local
- * APICs on one {@link ApicBus} (IPIs, and the timer thread). There is no IOAPIC or PIC yet, so {@link #setIrqLine}
- * is unsupported; an IOAPIC will send its messages through {@link #apicBus()}.
+ * APICs on one {@link ApicBus} (IPIs, and the timer thread). The PIC and IOAPIC are the VMM's
+ * ({@link Irqchip#VMM}): their messages arrive through {@link #deliverApicMessage}, and level-triggered EOIs go back
+ * through {@link #setEoiListener}.
  */
 public final class EmuVm implements Vm {
     private final VmOptions options;
@@ -57,8 +58,25 @@ public final class EmuVm implements Vm {
     }
 
     @Override
+    public Irqchip irqchip() {
+        return Irqchip.VMM;
+    }
+
+    @Override
     public void setIrqLine(int gsi, boolean level) {
-        throw new UnsupportedOperationException("no IOAPIC/PIC on emu yet");
+        throw new UnsupportedOperationException("the emu backend has no interrupt controller of its own: the VMM's"
+                + " IOAPIC delivers through deliverApicMessage");
+    }
+
+    @Override
+    public void deliverApicMessage(int destination, boolean logical, int vector, int deliveryMode, boolean level,
+                                   boolean levelTriggered) {
+        apicBus.deliver(destination, logical, vector, deliveryMode, level, levelTriggered);
+    }
+
+    @Override
+    public void setEoiListener(java.util.function.IntConsumer listener) {
+        apicBus.setEoiListener(listener);
     }
 
     @Override

@@ -13,11 +13,46 @@ public interface Vm extends AutoCloseable {
     /** Creates vCPU {@code index} (its initial APIC ID is {@code index}). vCPU 0 is the bootstrap processor. */
     Vcpu createVcpu(int index);
 
+    /** Where this VM's PIC and IOAPIC live. */
+    enum Irqchip {
+        /** In the backend (KVM's in-kernel irqchip): devices drive GSIs through {@link #setIrqLine}. */
+        BACKEND,
+        /**
+         * In the VMM: it models the PIC and IOAPIC and hands their interrupt messages to the backend's local APICs
+         * through {@link #deliverApicMessage}.
+         */
+        VMM
+    }
+
+    /** Where the PIC and IOAPIC live for this VM. */
+    default Irqchip irqchip() {
+        return Irqchip.BACKEND;
+    }
+
     /**
      * Drives interrupt line {@code gsi} (an ISA IRQ 0-15 goes to both the PIC and the IOAPIC pin of the same number;
-     * 16-23 to the IOAPIC alone) to {@code level}. Edge-triggered devices call it with true then false.
+     * 16-23 to the IOAPIC alone) to {@code level}. Edge-triggered devices call it with true then false. Only for
+     * {@link Irqchip#BACKEND}.
      */
     void setIrqLine(int gsi, boolean level);
+
+    /**
+     * {@link Irqchip#VMM} only: delivers an interrupt message (an IOAPIC redirection entry or an MSI) to the local
+     * APICs {@code destination} names (physical APIC ID, or logical when {@code logical}); delivery modes as in the
+     * APIC's ICR (0 fixed, 1 lowest priority, 4 NMI, 5 INIT, 7 ExtINT).
+     */
+    default void deliverApicMessage(int destination, boolean logical, int vector, int deliveryMode, boolean level,
+                                    boolean levelTriggered) {
+        throw new UnsupportedOperationException("the " + irqchip() + " irqchip takes no APIC messages from the VMM");
+    }
+
+    /**
+     * {@link Irqchip#VMM} only: {@code listener} receives the vector of every level-triggered interrupt a local APIC
+     * ends (EOI), for the IOAPIC's remote IRR.
+     */
+    default void setEoiListener(java.util.function.IntConsumer listener) {
+        throw new UnsupportedOperationException("the " + irqchip() + " irqchip reports no EOIs to the VMM");
+    }
 
     @Override
     void close();
