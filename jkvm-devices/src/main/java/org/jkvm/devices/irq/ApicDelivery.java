@@ -3,9 +3,9 @@ package org.jkvm.devices.irq;
 /**
  * The system (APIC) bus as an I/O APIC sees it: where a redirection entry's interrupt message goes (82093AA I/O APIC
  * datasheet 290566, section 3.2.4 "I/O Redirection Table Registers"; Intel SDM vol. 3A 11.6 for the destination
- * modes). The local APIC side implements it; its parameter order is that of {@code org.jkvm.emu.apic.ApicBus#deliver},
- * so the emu backend can pass {@code apicBus::deliver}, and under KVM's split irqchip it becomes a
- * {@code KVM_SIGNAL_MSI}.
+ * modes). The local APIC side implements it; its parameter order is that of {@code Vm.deliverApicMessage} in
+ * jkvm-hypervisor (and of the emu backend's {@code ApicBus.deliver}), so the VMM passes {@code vm::deliverApicMessage};
+ * under KVM's split irqchip it would become a {@code KVM_SIGNAL_MSI}.
  *
  * <p>Called with the I/O APIC's lock held, possibly from any vCPU thread or the timer thread: an implementation must
  * not block and must not wait for another thread that may be calling into the I/O APIC.
