@@ -8,7 +8,9 @@ package org.jkvm.devices.irq;
  * under KVM's split irqchip it would become a {@code KVM_SIGNAL_MSI}.
  *
  * <p>Called with the I/O APIC's lock held, possibly from any vCPU thread or the timer thread: an implementation must
- * not block and must not wait for another thread that may be calling into the I/O APIC.
+ * not block and must not wait for another thread that may be calling into the I/O APIC. It must not answer with
+ * {@link IoApic#endOfInterrupt} from inside this call either: the EOI belongs to the guest's handler, later, on the
+ * vCPU thread (an immediate EOI of a still-asserted level input would recurse into a new delivery).
  */
 @FunctionalInterface
 public interface ApicDelivery {
