@@ -8,8 +8,8 @@ import org.jkvm.devices.BusDevice;
  * <ul>
  *   <li>0x00 IOREGSEL (8 bits, read/write), 0x10 IOWIN (32 bits; narrower accesses read or merge the bytes they
  *       cover), 0x40 EOI (write-only: a vector; clears the remote IRR of the entries with that vector);</li>
- *   <li>indirect registers: 0x00 IOAPICID (ID in bits 27:24), 0x01 IOAPICVER ({@value #VERSION_REGISTER}: version
- *       0x20, 24 entries), 0x02 IOAPICARB (arbitration ID = the APIC ID), 0x10-0x3F the 24 redirection entries, low
+ *   <li>indirect registers: 0x00 IOAPICID (ID in bits 27:24), 0x01 IOAPICVER (0x00170020: version 0x20, 24
+ *       entries), 0x02 IOAPICARB (arbitration ID = the APIC ID), 0x10-0x3F the 24 redirection entries, low
  *       dword at {@code 0x10 + 2n}, high dword at {@code 0x11 + 2n}.</li>
  * </ul>
  * Everything else reads 0 and ignores writes. Redirection entries reset to masked; bits 12 (delivery status, always
