@@ -52,6 +52,14 @@ abstract class TestGuestsContract {
                 .contains("e820: " + e820 + " entries\n");
     }
 
+    /** A device interrupt (COM1's THR-empty, ISA IRQ 4) through the IOAPIC and the local APIC into the guest's IDT. */
+    @Test
+    void deviceInterruptThroughTheIoapic() throws Exception {
+        JkvmProcess p = JkvmProcess.run(60, "run", "--accel", accel(), "--memory", "64M", "--kernel", guest("irq.elf"));
+        assertThat(p.exitCode()).as(p.stdout() + p.stderr()).isEqualTo(GUEST_OK);
+        assertThat(p.stdout()).isEqualTo("irq: COM1 interrupt via IOAPIC pin 4, vector 0x40, taken 1 time(s)\n");
+    }
+
     /** RAM above the 32-bit hole (a second RAM region at 4 GiB), committed only as touched. */
     @Test
     void largeGuestWithRamAboveFourGib() throws Exception {

@@ -19,7 +19,8 @@ import org.jkvm.memory.PcMemoryLayout;
  * The PC platform's devices on their port-I/O and MMIO buses, and the vCPUs' {@link IoHandler}: every port or MMIO
  * exit is dispatched here. Addresses and IRQs are the PC's (and what jkvm's ACPI tables describe):
  * COM1 0x3F8 IRQ 4, i8042 0x60/0x64 IRQ 1, RTC 0x70 IRQ 8, POST 0x80, debug exit 0xF4, ACPI PM 0x600 SCI 9,
- * reset control 0xCF9. The PIT, PIC and IOAPIC are KVM's in-kernel ones on the kvm backend.
+ * reset control 0xCF9. The PIT, PIC and IOAPIC are KVM's in-kernel ones on the kvm backend; on the software CPU the
+ * PIC and IOAPIC are jkvm's ({@link InterruptRouting}).
  */
 public final class DeviceManager implements IoHandler {
     public static final int COM1_PORT = 0x3f8;
@@ -43,15 +44,16 @@ public final class DeviceManager implements IoHandler {
 
     public DeviceManager(Vm vm, PcMemoryLayout layout, IntConsumer consoleOutput, PlatformEvents events,
                          Clock clock) {
-        serial = new Serial16550(new IrqLine(vm, COM1_IRQ), consoleOutput);
+        InterruptRouting irqs = InterruptRouting.create(vm, pio, mmio);
+        serial = new Serial16550(irqs.isaLine(COM1_IRQ), consoleOutput);
         pio.register(COM1_PORT, 8, serial);
-        pio.register(I8042_PORT, 5, new I8042(new IrqLine(vm, I8042_IRQ), () -> events.reset("keyboard controller")));
-        rtc = new CmosRtc(clock, new IrqLine(vm, RTC_IRQ));
+        pio.register(I8042_PORT, 5, new I8042(irqs.isaLine(I8042_IRQ), () -> events.reset("keyboard controller")));
+        rtc = new CmosRtc(clock, irqs.isaLine(RTC_IRQ));
         rtc.setMemorySizes(layout.lowRamEnd(), layout.sizeBytes() - layout.lowRamEnd());
         pio.register(RTC_PORT, 2, rtc);
         pio.register(POST_PORT, 1, new PostCode());
         pio.register(DEBUG_EXIT_PORT, 4, new DebugExit(events::debugExit));
-        acpiPm = new AcpiPm(new IrqLine(vm, SCI_IRQ), events::powerOff, S5_SLEEP_TYPE);
+        acpiPm = new AcpiPm(irqs.isaLine(SCI_IRQ), events::powerOff, S5_SLEEP_TYPE);
         pio.register(PM_PORT, 12, acpiPm);
         pio.register(RESET_CONTROL_PORT, 1, new ResetControl(() -> events.reset("reset control register")));
     }

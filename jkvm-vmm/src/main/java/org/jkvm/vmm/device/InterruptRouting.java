@@ -1,0 +1,65 @@
+package org.jkvm.vmm.device;
+
+import org.jkvm.devices.InterruptLine;
+import org.jkvm.devices.IoBus;
+import org.jkvm.devices.irq.IoApic;
+import org.jkvm.devices.irq.IrqRouter;
+import org.jkvm.devices.irq.Pic8259;
+import org.jkvm.hypervisor.Vm;
+
+/**
+ * How device interrupt lines reach the guest. With the backend's irqchip (KVM's in-kernel PIC and IOAPIC) an ISA
+ * IRQ is a {@code KVM_IRQ_LINE} on the GSI of the same number (KVM's default routing sends GSI 0 to IOAPIC pin 2
+ * itself). With the VMM's irqchip (the software CPU) jkvm models the 8259A pair and the IOAPIC here: ports 0x20,
+ * 0xA0 and the ELCR at 0x4D0, the IOAPIC page at 0xFEC00000, and the IOAPIC's messages go to the backend's local
+ * APICs, whose level-triggered EOIs come back for the remote IRR.
+ */
+public abstract sealed class InterruptRouting permits InterruptRouting.Backend, InterruptRouting.Vmm {
+    public static final long IOAPIC_GPA = 0xfec0_0000L;
+
+    /** The line of ISA IRQ {@code irq} (0, 1, 3-15). */
+    public abstract InterruptLine isaLine(int irq);
+
+    /** Chooses by the VM's {@link Vm#irqchip()}, registering the VMM's controllers on the buses when needed. */
+    public static InterruptRouting create(Vm vm, IoBus pio, IoBus mmio) {
+        return switch (vm.irqchip()) {
+            case BACKEND -> new Backend(vm);
+            case VMM -> new Vmm(vm, pio, mmio);
+        };
+    }
+
+    static final class Backend extends InterruptRouting {
+        private final Vm vm;
+
+        Backend(Vm vm) {
+            this.vm = vm;
+        }
+
+        @Override
+        public InterruptLine isaLine(int irq) {
+            return new IrqLine(vm, irq);
+        }
+    }
+
+    static final class Vmm extends InterruptRouting {
+        private final IrqRouter router;
+
+        Vmm(Vm vm, IoBus pio, IoBus mmio) {
+            // The 8259A's INTR output would reach LINT0 as ExtINT; the software CPU's LAPIC does not take ExtINT
+            // yet, so the PIC serves masking and probing while interrupts flow through the IOAPIC.
+            Pic8259 pic = new Pic8259(InterruptLine.NONE);
+            IoApic ioApic = new IoApic(vm::deliverApicMessage);
+            pio.register(0x20, 2, pic.master());
+            pio.register(0xa0, 2, pic.slave());
+            pio.register(0x4d0, 2, pic.elcr());
+            mmio.register(IOAPIC_GPA, IoApic.LENGTH, ioApic);
+            vm.setEoiListener(ioApic::endOfInterrupt);
+            router = new IrqRouter(pic, ioApic);
+        }
+
+        @Override
+        public InterruptLine isaLine(int irq) {
+            return router.isaLine(irq);
+        }
+    }
+}
