@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.IntConsumer;
 
 import org.jkvm.acpi.AcpiConfig;
@@ -31,12 +32,14 @@ import org.jkvm.vmm.arch.CpuidSetup;
 import org.jkvm.vmm.arch.IdentityPageTables;
 import org.jkvm.vmm.device.DeviceManager;
 import org.jkvm.vmm.device.PlatformEvents;
+import org.jkvm.vmm.vstate.VcpuGate;
 import org.jkvm.vmm.vstate.VcpuRunner;
 
 /**
  * One x86-64 PC virtual machine on any backend. The constructor is the straight-line recipe: memory, VM, devices,
  * ACPI tables, kernel, boot page tables and GDT, vCPUs with CPUID/MSRs/FPU, the bootstrap processor's entry state.
- * {@link #run} starts one platform thread per vCPU and blocks until the VM ends.
+ * {@link #run} starts one platform thread per vCPU and blocks until the VM ends. {@link #pause} and {@link #resume}
+ * park and release the vCPU threads (the protocol is {@link VcpuGate}'s).
  */
 public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCloseable {
     private final VmConfig config;
@@ -46,9 +49,9 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
     private final List<Vcpu> vcpus = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final CompletableFuture<ExitStatus> outcome = new CompletableFuture<>();
-    private final Object haltLock = new Object();
+    private final VcpuGate gate = new VcpuGate(vcpus);
+    private final AtomicIntegerArray threadIds;
     private final LoadedKernel kernel;
-    private volatile boolean stopping;
 
     /**
      * Builds the VM; nothing runs yet.
@@ -57,6 +60,7 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
      */
     public Machine(VmConfig config, Hypervisor hypervisor, IntConsumer consoleOutput) throws KernelLoadException {
         this.config = config;
+        this.threadIds = new AtomicIntegerArray(config.cpus());
         PcMemoryLayout layout = PcMemoryLayout.of(config.memoryBytes());
         KernelLoader.detect(config.kernel());
         memory = MmapGuestMemory.create(layout);
@@ -112,11 +116,40 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
         return kernel;
     }
 
+    /** The vCPUs, by index. Their state accessors may be used only while the VM is paused. */
+    public List<Vcpu> vcpus() {
+        return List.copyOf(vcpus);
+    }
+
+    /** The host kernel thread id of vCPU {@code index}'s thread, or 0 before it started. */
+    public int vcpuThreadId(int index) {
+        return threadIds.get(index);
+    }
+
+    /**
+     * Parks every vCPU thread; returns true when all are parked (false if that took longer than {@code timeout}, or
+     * when the VM ended meanwhile). Every call needs one {@link #resume}, whatever it returned. Thread-safe; must not
+     * be called from a vCPU thread. Works before {@link #run} too: the vCPUs then park as they start.
+     */
+    public boolean pause(long timeout, TimeUnit unit) throws InterruptedException {
+        return gate.pause(timeout, unit) && !gate.stopping();
+    }
+
+    /** Releases one {@link #pause}; the vCPUs run again when no pause is held. */
+    public void resume() {
+        gate.release();
+    }
+
+    /** Presses the ACPI power button: PWRBTN_STS, and the SCI if the guest enabled it. */
+    public void pressPowerButton() {
+        devices.acpiPm().pressPowerButton();
+    }
+
     /** Runs the VM until it powers off, resets, crashes or {@link #finish} is called; returns how it ended. */
     public ExitStatus run() {
         for (Vcpu v : vcpus) {
             Thread t = Thread.ofPlatform().name("vcpu-" + v.index()).daemon(true)
-                    .unstarted(new VcpuRunner(v, devices, this));
+                    .unstarted(new VcpuRunner(v, devices, gate, this));
             threads.add(t);
         }
         threads.forEach(Thread::start);
@@ -126,10 +159,7 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
     }
 
     private void stopVcpus() {
-        stopping = true;
-        synchronized (haltLock) {
-            haltLock.notifyAll();
-        }
+        gate.stop();
         for (int attempt = 0; attempt < 200 && threads.stream().anyMatch(Thread::isAlive); attempt++) {
             vcpus.forEach(Vcpu::kick);
             for (Thread t : threads) {
@@ -144,29 +174,22 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
     }
 
     @Override
-    public boolean stopping() {
-        return stopping;
+    public void started(int vcpuIndex, int tid) {
+        threadIds.set(vcpuIndex, tid);
     }
 
     /** Ends the VM with {@code status}; the first outcome wins. Thread-safe; callable from any thread. */
     @Override
     public void finish(ExitStatus status) {
         if (outcome.complete(status)) {
-            stopping = true;
-            synchronized (haltLock) {
-                haltLock.notifyAll();
-            }
+            gate.stop();
             vcpus.forEach(Vcpu::kick);
         }
     }
 
-    @Override
-    public void awaitStop() throws InterruptedException {
-        synchronized (haltLock) {
-            while (!stopping) {
-                haltLock.wait();
-            }
-        }
+    /** True once the VM has an outcome (it is ending or has ended). */
+    public boolean finished() {
+        return outcome.isDone();
     }
 
     /** Blocks up to {@code timeout} for the VM to end; for tests and the monitor. */
@@ -186,7 +209,8 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
 
     @Override
     public void debugExit(int status) {
-        finish(new ExitStatus(status, "guest wrote " + (status >>> 1) + " to the debug-exit port", false));
+        finish(new ExitStatus(status, "guest wrote " + (status >>> 1) + " to the debug-exit port", false,
+                ShutdownCause.GUEST_SHUTDOWN));
     }
 
     /**

@@ -5,45 +5,55 @@ import org.jkvm.hypervisor.Regs;
 import org.jkvm.hypervisor.Sregs;
 import org.jkvm.hypervisor.Vcpu;
 import org.jkvm.hypervisor.VcpuExit;
+import org.jkvm.sys.Libc;
 import org.jkvm.vmm.ExitStatus;
+import org.jkvm.vmm.ShutdownCause;
 
 /**
  * The loop one vCPU's platform thread runs: {@link Vcpu#run} until the VM stops, turning each exit into a VM-level
  * outcome (power-off, reset, crash) reported through {@link Outcome}. Port and MMIO exits never get here: the
- * backend completes them through the {@link IoHandler}.
+ * backend completes them through the {@link IoHandler}. Before each run it checks the {@link VcpuGate} (one
+ * volatile read) and parks there while the VM is paused.
  */
 public final class VcpuRunner implements Runnable {
-    /** Where a vCPU reports how the VM ends, and how it learns that it should stop. */
+    /** Where a vCPU reports how the VM ends, and its host thread. */
     public interface Outcome {
-        boolean stopping();
-
         void finish(ExitStatus status);
 
-        /** Blocks until the VM stops (a halted vCPU with nothing to wake it). */
-        void awaitStop() throws InterruptedException;
+        /** The vCPU's thread started; {@code tid} is its kernel thread id. */
+        void started(int vcpuIndex, int tid);
     }
 
     private final Vcpu vcpu;
     private final IoHandler io;
+    private final VcpuGate gate;
     private final Outcome outcome;
 
-    public VcpuRunner(Vcpu vcpu, IoHandler io, Outcome outcome) {
+    public VcpuRunner(Vcpu vcpu, IoHandler io, VcpuGate gate, Outcome outcome) {
         this.vcpu = vcpu;
         this.io = io;
+        this.gate = gate;
         this.outcome = outcome;
     }
 
     @Override
     public void run() {
+        gate.threadStarted();
         try {
-            while (!outcome.stopping()) {
+            outcome.started(vcpu.index(), Libc.gettid());
+            while (!gate.stopping()) {
+                if (gate.holding()) {
+                    gate.park();
+                    continue;
+                }
                 VcpuExit exit = vcpu.run(io);
                 switch (exit) {
                     case INTERRUPTED -> { }
-                    case HLT -> outcome.awaitStop(); // the backend has no interrupt source that could wake it
+                    case HLT -> gate.idle(); // the backend has no interrupt source that could wake it
                     case SYSTEM_SHUTDOWN -> outcome.finish(ExitStatus.powerOff("guest powered off"));
                     case SYSTEM_RESET -> outcome.finish(ExitStatus.reset("guest reset"));
-                    case SHUTDOWN -> outcome.finish(ExitStatus.crash(describe("triple fault")));
+                    case SHUTDOWN -> outcome.finish(new ExitStatus(ExitStatus.GUEST_CRASH, describe("triple fault"),
+                            false, ShutdownCause.GUEST_RESET));
                     case INTERNAL_ERROR, FAIL_ENTRY -> outcome.finish(ExitStatus.crash(describe(vcpu.lastExitDetail())));
                 }
             }
@@ -51,6 +61,8 @@ public final class VcpuRunner implements Runnable {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
             outcome.finish(ExitStatus.crash("vCPU " + vcpu.index() + ": " + t));
+        } finally {
+            gate.threadEnded();
         }
     }
 

@@ -1,0 +1,284 @@
+package org.jkvm.vmm;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+import org.jkvm.hypervisor.Hypervisor;
+import org.jkvm.kvm.backend.KvmHypervisor;
+import org.jkvm.loader.KernelLoadException;
+import org.jkvm.vmm.console.ConsoleOutput;
+
+/**
+ * The VM across its boots, and the control plane's view of it: builds and runs one {@link Machine} after another
+ * (a reset is a new Machine: a guest reboot with {@link VmConfig.RebootAction#RESTART}, or QMP's system_reset
+ * always), keeps QEMU's {@link RunState}, and offers QMP's operations: {@link #stop}, {@link #cont},
+ * {@link #systemReset}, {@link #systemPowerdown}, {@link #quit}. Listeners get QEMU's events (SHUTDOWN, RESET,
+ * POWERDOWN, STOP, RESUME) synchronously, in order. All methods are thread-safe.
+ */
+public final class VmSupervisor {
+    /** How long {@link #stop} waits for the vCPUs to park before it reports failure. */
+    private static final long PAUSE_TIMEOUT_MS = 2000;
+
+    /** QEMU's -name and -uuid. */
+    public record Identity(Optional<String> name, Optional<UUID> uuid) {
+        public static final Identity NONE = new Identity(Optional.empty(), Optional.empty());
+    }
+
+    private final VmConfig config;
+    private final Identity identity;
+    private final Hypervisor hypervisor;
+    private final ConsoleOutput console;
+    private final Consumer<String> log;
+    private final List<VmEvent.Listener> listeners = new CopyOnWriteArrayList<>();
+    private final Object lock = new Object();
+    private final AtomicReference<ExitStatus> terminated = new AtomicReference<>();
+    private final AtomicBoolean shutdownSent = new AtomicBoolean();
+    private volatile Machine current;
+    private volatile RunState state = RunState.PRELAUNCH;
+    private boolean userPaused; // under lock: a QMP stop holds a pause on the current Machine
+
+    /**
+     * @param log one-line messages for the user (stderr)
+     */
+    public VmSupervisor(VmConfig config, Identity identity, Hypervisor hypervisor, ConsoleOutput console,
+                        Consumer<String> log) {
+        this.config = config;
+        this.identity = identity;
+        this.hypervisor = hypervisor;
+        this.console = console;
+        this.log = log;
+    }
+
+    public void addListener(VmEvent.Listener l) {
+        listeners.add(l);
+    }
+
+    public void removeListener(VmEvent.Listener l) {
+        listeners.remove(l);
+    }
+
+    public VmConfig config() {
+        return config;
+    }
+
+    public Identity identity() {
+        return identity;
+    }
+
+    /** True on the kvm backend (QEMU's query-kvm "enabled"). */
+    public boolean kvmEnabled() {
+        return hypervisor instanceof KvmHypervisor;
+    }
+
+    public RunState state() {
+        return state;
+    }
+
+    /** The Machine of the current boot, or null between boots. */
+    public Machine currentMachine() {
+        return current;
+    }
+
+    /** Host thread ids of the vCPUs (0 for a vCPU whose thread has not started). */
+    public int[] vcpuThreadIds() {
+        Machine m = current;
+        int[] tids = new int[config.cpus()];
+        for (int i = 0; m != null && i < tids.length; i++) {
+            tids[i] = m.vcpuThreadId(i);
+        }
+        return tids;
+    }
+
+    /**
+     * Boots the VM and runs it, rebooting as asked, until it ends; returns how.
+     *
+     * @param firstBoot runs once the first Machine is built, before its vCPUs start
+     * @throws KernelLoadException when a boot's kernel or initrd cannot be loaded
+     */
+    public ExitStatus run(Runnable firstBoot) throws KernelLoadException {
+        boolean first = true;
+        boolean afterReset = false;
+        while (true) {
+            if (terminated.get() != null) {
+                return end(terminated.get());
+            }
+            Machine machine = new Machine(config, hypervisor, console);
+            if (first) {
+                firstBoot.run();
+                first = false;
+            }
+            synchronized (lock) {
+                if (userPaused) {
+                    holdPause(machine, 0);
+                }
+                current = machine;
+                state = userPaused ? (afterReset ? RunState.PRELAUNCH : RunState.PAUSED) : RunState.RUNNING;
+            }
+            if (terminated.get() != null) {
+                machine.finish(terminated.get());
+            }
+            ExitStatus status = machine.run();
+            console.flush();
+            synchronized (lock) {
+                current = null;
+            }
+            machine.close();
+            if (terminated.get() != null) {
+                return end(terminated.get()); // a termination request wins over what the guest did meanwhile
+            }
+            if (status.cause() == ShutdownCause.HOST_QMP_SYSTEM_RESET) {
+                afterReset = true;
+                continue; // its RESET event was sent when it was asked for
+            }
+            if (status.reset() && config.reboot() == VmConfig.RebootAction.RESTART) {
+                emit(new VmEvent.Reset(true, status.cause()));
+                log.accept(status.message() + "; restarting");
+                afterReset = true;
+                continue;
+            }
+            return end(status);
+        }
+    }
+
+    private ExitStatus end(ExitStatus status) {
+        state = status.code() == ExitStatus.GUEST_CRASH && status.cause() == ShutdownCause.HOST_ERROR
+                ? RunState.INTERNAL_ERROR : RunState.SHUTDOWN;
+        sendShutdown(status.cause());
+        return status;
+    }
+
+    private void sendShutdown(ShutdownCause cause) {
+        if (shutdownSent.compareAndSet(false, true)) {
+            emit(new VmEvent.Shutdown(cause.byGuest(), cause));
+        }
+    }
+
+    /**
+     * Ends the VM from the host (signal, Ctrl-A x, QMP quit): the first request wins, and wins over whatever the
+     * guest does meanwhile. The SHUTDOWN event is sent before this returns.
+     */
+    public void terminate(ExitStatus status) {
+        if (terminated.compareAndSet(null, status)) {
+            sendShutdown(status.cause());
+            Machine m = current;
+            if (m != null) {
+                m.finish(status);
+            }
+        }
+    }
+
+    /** True once {@link #terminate} was called. */
+    public boolean terminating() {
+        return terminated.get() != null;
+    }
+
+    /** QMP quit. */
+    public void quit() {
+        terminate(ExitStatus.host(ShutdownCause.HOST_QMP_QUIT, "quit requested through QMP"));
+    }
+
+    /**
+     * QMP stop: parks every vCPU and sends STOP. Nothing happens when the VM is not running.
+     *
+     * @throws IllegalStateException when the vCPUs did not park in time (the pause stays held)
+     */
+    public void stop() throws InterruptedException {
+        synchronized (lock) {
+            if (state != RunState.RUNNING) {
+                return;
+            }
+            userPaused = true;
+            state = RunState.PAUSED;
+            Machine m = current;
+            boolean parked = m == null || holdPause(m, PAUSE_TIMEOUT_MS);
+            emit(new VmEvent.Stop());
+            if (!parked && !m.finished()) {
+                throw new IllegalStateException("the vCPUs did not stop within " + PAUSE_TIMEOUT_MS + " ms");
+            }
+        }
+    }
+
+    private static boolean holdPause(Machine m, long timeoutMs) {
+        try {
+            return m.pause(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** QMP cont: releases a {@link #stop} and sends RESUME. Nothing happens when the VM is not paused. */
+    public void cont() {
+        synchronized (lock) {
+            if (!userPaused) {
+                return;
+            }
+            userPaused = false;
+            Machine m = current;
+            if (m != null) {
+                m.resume();
+            }
+            state = RunState.RUNNING;
+            emit(new VmEvent.Resume());
+        }
+    }
+
+    /** QMP system_reset: sends RESET and reboots the VM (always, whatever --reboot says); a paused VM stays paused. */
+    public void systemReset() {
+        synchronized (lock) {
+            emit(new VmEvent.Reset(false, ShutdownCause.HOST_QMP_SYSTEM_RESET));
+            Machine m = current;
+            if (m != null) {
+                m.finish(new ExitStatus(0, "system_reset requested through QMP", true,
+                        ShutdownCause.HOST_QMP_SYSTEM_RESET));
+            }
+        }
+    }
+
+    /** QMP system_powerdown: sends POWERDOWN and presses the ACPI power button; the guest decides what follows. */
+    public void systemPowerdown() {
+        emit(new VmEvent.Powerdown());
+        Machine m = current;
+        if (m != null) {
+            m.pressPowerButton();
+        }
+    }
+
+    /**
+     * Runs {@code action} on the current Machine with every vCPU parked (briefly pausing a running VM, without
+     * STOP/RESUME events), for reading vCPU state.
+     *
+     * @throws IllegalStateException when there is no running Machine or its vCPUs would not park
+     */
+    public <T> T withVcpusParked(Function<Machine, T> action) throws InterruptedException {
+        Machine m = current;
+        if (m == null) {
+            throw new IllegalStateException("the VM is between two boots");
+        }
+        try {
+            if (!m.pause(PAUSE_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("the vCPUs did not stop");
+            }
+            return action.apply(m);
+        } finally {
+            m.resume();
+        }
+    }
+
+    private void emit(VmEvent event) {
+        for (VmEvent.Listener l : listeners) {
+            try {
+                l.onEvent(event);
+            } catch (RuntimeException e) {
+                log.accept("event listener failed: " + e);
+            }
+        }
+    }
+}
