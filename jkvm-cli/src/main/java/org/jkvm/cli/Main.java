@@ -1,12 +1,14 @@
 package org.jkvm.cli;
 
+import org.jkvm.api.qmp.CommandTable;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code jkvm} command. */
 @Command(name = "jkvm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A KVM virtual machine monitor in Java.",
-        subcommands = {RunCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, QmpCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:the guest powered off or rebooted, or jkvm was told to stop (signal, Ctrl-A x)",
@@ -34,6 +36,21 @@ public final class Main {
             return EXIT_USAGE;
         });
         return cmd.execute(args);
+    }
+
+    /** jkvm's version in QMP's VersionInfo shape: 0.1.0-SNAPSHOT is major 0, minor 1, micro 0. */
+    static CommandTable.Version qmpVersion() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        int[] n = new int[3];
+        if (v != null) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(?:\\.(\\d+))?(?:\\.(\\d+))?").matcher(v);
+            if (m.lookingAt()) {
+                for (int i = 0; i < 3; i++) {
+                    n[i] = m.group(i + 1) == null ? 0 : Integer.parseInt(m.group(i + 1));
+                }
+            }
+        }
+        return new CommandTable.Version(n[0], n[1], n[2], "jkvm " + (v != null ? v : "(development build)"));
     }
 
     static final class Version implements CommandLine.IVersionProvider {

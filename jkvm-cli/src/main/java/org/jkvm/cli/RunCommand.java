@@ -7,10 +7,18 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
+import org.jkvm.api.qmp.CommandTable;
+import org.jkvm.api.qmp.QmpAddress;
+import org.jkvm.api.qmp.QmpServer;
+import org.jkvm.api.qmp.VmCommands;
 import org.jkvm.hypervisor.HypervisorException;
 import org.jkvm.kvm.backend.KvmHypervisor;
 import org.jkvm.loader.KernelLoadException;
@@ -18,7 +26,9 @@ import org.jkvm.memory.PcMemoryLayout;
 import org.jkvm.vmm.Accelerator;
 import org.jkvm.vmm.ExitStatus;
 import org.jkvm.vmm.Machine;
+import org.jkvm.vmm.ShutdownCause;
 import org.jkvm.vmm.VmConfig;
+import org.jkvm.vmm.VmSupervisor;
 import org.jkvm.vmm.console.ConsoleInput;
 import org.jkvm.vmm.console.ConsoleOutput;
 import org.jkvm.vmm.console.TerminalMode;
@@ -66,6 +76,18 @@ final class RunCommand implements Callable<Integer> {
             description = "What a guest reboot does: exit jkvm with status 0, or restart the VM (default: ${DEFAULT-VALUE}).")
     String reboot;
 
+    @Option(names = "--qmp", paramLabel = "ADDRESS",
+            description = {"QMP monitor (QEMU's -qmp): unix:PATH or tcp:HOST:PORT, with ,server=on to listen and"
+                    + " ,wait=off to start the VM without waiting for a client. Repeatable. An empty TCP host is"
+                    + " loopback.", "See docs/qmp.md."})
+    List<String> qmp = new ArrayList<>();
+
+    @Option(names = "--name", paramLabel = "NAME", description = "The VM's name (QEMU's -name; query-name).")
+    String name;
+
+    @Option(names = "--uuid", paramLabel = "UUID", description = "The VM's UUID (QEMU's -uuid; query-uuid).")
+    String uuid;
+
     private PrintStream err() {
         return new PrintStream(new FileOutputStream(FileDescriptor.err), true);
     }
@@ -105,6 +127,20 @@ final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             return usage(e.getMessage());
         }
+        List<QmpAddress> qmpAddresses = new ArrayList<>();
+        for (String q : qmp) {
+            try {
+                qmpAddresses.add(QmpAddress.parse(q));
+            } catch (IllegalArgumentException e) {
+                return usage("--qmp " + q + ": " + e.getMessage());
+            }
+        }
+        Optional<UUID> vmUuid;
+        try {
+            vmUuid = Optional.ofNullable(uuid).map(UUID::fromString);
+        } catch (IllegalArgumentException e) {
+            return usage("--uuid " + uuid + ": not a UUID (expected 8-4-4-4-12 hex digits)");
+        }
         String fileProblem = checkReadable("--kernel", kernel);
         if (fileProblem == null && initrd != null) {
             fileProblem = checkReadable("--initrd", initrd);
@@ -127,68 +163,70 @@ final class RunCommand implements Callable<Integer> {
             return usage("--cpus " + cpus + ": KVM on this host allows at most " + k.maxVcpus());
         }
         VmConfig config = new VmConfig(kernel, Optional.ofNullable(initrd), cmdline, cpus, memoryBytes, rebootAction);
-        return boot(config, choice);
+        return boot(config, new VmSupervisor.Identity(Optional.ofNullable(name), vmUuid), qmpAddresses, choice);
     }
 
-    private int boot(VmConfig config, Accelerator.Choice choice) {
+    private int boot(VmConfig config, VmSupervisor.Identity identity, List<QmpAddress> qmpAddresses,
+                     Accelerator.Choice choice) {
         ConsoleOutput out = new ConsoleOutput(new FileOutputStream(FileDescriptor.out));
-        TerminalMode terminal = null;
-        // A termination request outlives any one machine: with --reboot=restart it may arrive between two boots.
-        AtomicReference<ExitStatus> terminated = new AtomicReference<>();
-        AtomicReference<Machine> current = new AtomicReference<>();
-        java.util.function.Consumer<ExitStatus> terminate = s -> {
-            terminated.compareAndSet(null, s);
-            Machine m = current.get();
-            if (m != null) {
-                m.finish(s);
-            }
-        };
-        Signals.onTermination(sig -> terminate.accept(ExitStatus.powerOff("terminating on signal " + sig)));
-        new ConsoleInput(new FileInputStream(FileDescriptor.in), () -> {
-            Machine m = current.get();
-            return m == null ? null : m.devices().serial();
-        }, () -> terminate.accept(ExitStatus.powerOff("terminated by Ctrl-A x")),
-                msg -> err().print("\r\n" + msg + "\r\n")).start();
+        VmSupervisor vm = new VmSupervisor(config, identity, choice.hypervisor(), out,
+                msg -> err().println("jkvm: " + msg));
+        List<VmCommands.Chardev> chardevs = new ArrayList<>();
+        for (int i = 0; i < qmpAddresses.size(); i++) {
+            chardevs.add(new VmCommands.Chardev("compat_monitor" + i, qmpAddresses.get(i).filename()));
+        }
+        chardevs.add(new VmCommands.Chardev("serial0", "stdio"));
+        QmpServer qmpServer = new QmpServer(VmCommands.table(Main.qmpVersion(), vm, chardevs));
+        vm.addListener(qmpServer);
+        TerminalMode[] terminal = new TerminalMode[1];
         try {
-            while (true) {
-                if (terminated.get() != null) {
-                    err().println("jkvm: " + terminated.get().message());
-                    return terminated.get().code();
-                }
-                Machine machine;
+            List<CountDownLatch> waits = new ArrayList<>();
+            List<QmpAddress> waitingOn = new ArrayList<>();
+            for (QmpAddress a : qmpAddresses) {
                 try {
-                    machine = new Machine(config, choice.hypervisor(), out);
-                } catch (KernelLoadException e) {
-                    return usage(e.getMessage());
-                } catch (HypervisorException e) {
-                    return usage(e.getMessage());
+                    CountDownLatch first = qmpServer.open(a);
+                    if (a.waitForClient()) {
+                        waits.add(first);
+                        waitingOn.add(a);
+                    }
+                } catch (IOException e) {
+                    return usage("--qmp " + a.spec() + ": " + e.getMessage());
                 }
-                if (terminal == null) {
-                    terminal = TerminalMode.rawIfTerminal(0);
-                }
-                current.set(machine);
-                if (terminated.get() != null) {
-                    machine.finish(terminated.get());
-                }
-                ExitStatus status = machine.run();
-                out.flush();
-                machine.close();
-                current.set(null);
-                if (terminated.get() != null) {
-                    status = terminated.get(); // a termination request wins over what the guest did meanwhile
-                } else if (status.reset() && config.reboot() == VmConfig.RebootAction.RESTART) {
-                    err().println("jkvm: " + status.message() + "; restarting");
-                    continue;
-                }
-                if (status.code() == ExitStatus.GUEST_CRASH || status.message().startsWith("terminat")) {
-                    err().println("jkvm: " + status.message());
-                }
-                return status.code();
             }
+            Signals.onTermination(sig -> vm.terminate(
+                    ExitStatus.host(ShutdownCause.HOST_SIGNAL, "terminating on signal " + sig)));
+            new ConsoleInput(new FileInputStream(FileDescriptor.in), () -> {
+                Machine m = vm.currentMachine();
+                return m == null ? null : m.devices().serial();
+            }, () -> vm.terminate(ExitStatus.host(ShutdownCause.HOST_UI, "terminated by Ctrl-A x")),
+                    msg -> err().print("\r\n" + msg + "\r\n")).start();
+            for (int i = 0; i < waits.size(); i++) {
+                err().println("jkvm: waiting for a QMP client on " + waitingOn.get(i).spec());
+                while (!waits.get(i).await(50, TimeUnit.MILLISECONDS) && !vm.terminating()) {
+                    // a signal or Ctrl-A x ends the wait
+                }
+            }
+            ExitStatus status;
+            try {
+                status = vm.run(() -> terminal[0] = TerminalMode.rawIfTerminal(0));
+            } catch (KernelLoadException e) {
+                return usage(e.getMessage());
+            } catch (HypervisorException e) {
+                return usage(e.getMessage());
+            }
+            if (status.code() == ExitStatus.GUEST_CRASH || status.message().startsWith("terminat")) {
+                err().println("jkvm: " + status.message());
+            }
+            return status.code();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Main.EXIT_USAGE;
         } finally {
+            out.flush();
+            qmpServer.close();
             out.close();
-            if (terminal != null) {
-                terminal.close();
+            if (terminal[0] != null) {
+                terminal[0].close();
             }
             choice.hypervisor().close();
         }
