@@ -41,7 +41,12 @@ public enum QueueError {
     /** An indirect descriptor's {@code next} beyond the table. */
     INDIRECT_NEXT_OUT_OF_RANGE("indirect descriptor next index beyond the table"),
     /** More descriptors followed inside an indirect table than it holds: a loop. */
-    INDIRECT_LOOP("indirect descriptor chain longer than its table (a loop)");
+    INDIRECT_LOOP("indirect descriptor chain longer than its table (a loop)"),
+    /**
+     * A well-formed chain that the device type cannot answer at all, e.g. a block request without a device-writable
+     * status byte: there is nowhere to report the error, so the device needs a reset (as QEMU's virtio_error).
+     */
+    BAD_REQUEST_FRAMING("request lacks the framing its device type requires");
 
     private final String description;
 
