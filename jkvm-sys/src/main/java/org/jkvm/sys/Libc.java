@@ -186,6 +186,45 @@ public final class Libc {
     }
 
 
+    private static final class PREAD {
+        static final MethodHandle H = errnoHandle("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), -1);
+    }
+
+    private static final class PWRITE {
+        static final MethodHandle H = errnoHandle("pwrite",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), -1);
+    }
+
+    private static final class PREADV {
+        static final MethodHandle H = errnoHandle("preadv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), -1);
+    }
+
+    private static final class PWRITEV {
+        static final MethodHandle H = errnoHandle("pwritev",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), -1);
+    }
+
+    private static final class FDATASYNC {
+        static final MethodHandle H = errnoHandle("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    }
+
+    private static final class FALLOCATE {
+        static final MethodHandle H = errnoHandle("fallocate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), -1);
+    }
+
+    private static final class FCNTL_PTR {
+        static final MethodHandle H = errnoHandle("fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), 2);
+    }
+
+    private static final class LSEEK {
+        static final MethodHandle H = errnoHandle("lseek",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), -1);
+    }
+
     private Libc() {}
 
     private static MethodHandle handle(String name, FunctionDescriptor fd) {
@@ -567,6 +606,133 @@ public final class Libc {
         try {
             MemorySegment s = (MemorySegment) STRERROR.H.invokeExact(errno);
             return s.reinterpret(256).getString(0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    // ---- positional and vectored file I/O (block devices) ----
+
+    /** Size of struct iovec on x86_64: {@code void *iov_base; size_t iov_len}. */
+    public static final long IOVEC_SIZE = 16;
+    /** The most iovecs one preadv/pwritev takes (IOV_MAX). */
+    public static final int IOV_MAX = 1024;
+
+    /** pread(2) into native memory at {@code offset}; returns bytes read (0 at end of file) or {@code -errno}. */
+    public static long preadRaw(int fd, MemorySegment buf, long len, long offset) {
+        try {
+            MemorySegment st = callState();
+            long r = (long) PREAD.H.invokeExact(st, fd, buf, len, offset);
+            return r < 0 ? -errno(st) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** pwrite(2) from native memory at {@code offset}; returns bytes written or {@code -errno}. */
+    public static long pwriteRaw(int fd, MemorySegment buf, long len, long offset) {
+        try {
+            MemorySegment st = callState();
+            long r = (long) PWRITE.H.invokeExact(st, fd, buf, len, offset);
+            return r < 0 ? -errno(st) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * preadv(2): {@code iovcnt} struct iovec at {@code iov} ({@link #IOVEC_SIZE} bytes each); returns bytes read or
+     * {@code -errno}. Allocates nothing: the request path of a block device.
+     */
+    public static long preadvRaw(int fd, MemorySegment iov, int iovcnt, long offset) {
+        try {
+            MemorySegment st = callState();
+            long r = (long) PREADV.H.invokeExact(st, fd, iov, iovcnt, offset);
+            return r < 0 ? -errno(st) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** pwritev(2); returns bytes written or {@code -errno}. */
+    public static long pwritevRaw(int fd, MemorySegment iov, int iovcnt, long offset) {
+        try {
+            MemorySegment st = callState();
+            long r = (long) PWRITEV.H.invokeExact(st, fd, iov, iovcnt, offset);
+            return r < 0 ? -errno(st) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** fdatasync(2); returns 0 or {@code -errno}. */
+    public static int fdatasyncRaw(int fd) {
+        try {
+            MemorySegment st = callState();
+            int r = (int) FDATASYNC.H.invokeExact(st, fd);
+            return r < 0 ? -errno(st) : 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    // fallocate(2) modes (linux/falloc.h).
+    public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    public static final int FALLOC_FL_ZERO_RANGE = 0x10;
+
+    /** fallocate(2); returns 0 or {@code -errno} (EOPNOTSUPP where the filesystem lacks the mode). */
+    public static int fallocateRaw(int fd, int mode, long offset, long len) {
+        try {
+            MemorySegment st = callState();
+            int r = (int) FALLOCATE.H.invokeExact(st, fd, mode, offset, len);
+            return r < 0 ? -errno(st) : 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    // lseek(2) whence.
+    public static final int SEEK_SET = 0;
+    public static final int SEEK_END = 2;
+
+    /** lseek(2); returns the new offset (for SEEK_END with 0: the file's or block device's size). */
+    public static long lseek(int fd, long offset, int whence) {
+        try {
+            MemorySegment st = callState();
+            long r = (long) LSEEK.H.invokeExact(st, fd, offset, whence);
+            if (r < 0) {
+                throw new NativeException("lseek(fd " + fd + ")", errno(st));
+            }
+            return r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    // Open file description locks (fcntl(2), asm-generic/fcntl.h).
+    public static final int F_OFD_GETLK = 36;
+    public static final int F_OFD_SETLK = 37;
+    public static final short F_RDLCK = 0;
+    public static final short F_WRLCK = 1;
+    public static final short F_UNLCK = 2;
+
+    /**
+     * fcntl(F_OFD_SETLK) on the whole file: {@code type} is {@link #F_RDLCK} (shared), {@link #F_WRLCK} (exclusive)
+     * or {@link #F_UNLCK}. The lock belongs to the open file description, not the process, so a second open of the
+     * same file in this process conflicts too (as QEMU's image locking relies on). Returns 0, or {@code -errno}:
+     * EAGAIN or EACCES when another open file description holds a conflicting lock.
+     */
+    public static int ofdSetLockRaw(int fd, short type) {
+        // glibc struct flock on x86_64: short l_type, short l_whence, off_t l_start @8, off_t l_len @16,
+        // pid_t l_pid @24 (0 for OFD locks); 32 bytes.
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment flock = arena.allocate(32, 8);
+            flock.set(ValueLayout.JAVA_SHORT, 0, type);
+            flock.set(ValueLayout.JAVA_SHORT, 2, (short) SEEK_SET);
+            MemorySegment st = callState();
+            int r = (int) FCNTL_PTR.H.invokeExact(st, fd, F_OFD_SETLK, flock);
+            return r < 0 ? -errno(st) : 0;
         } catch (Throwable t) {
             throw rethrow(t);
         }
