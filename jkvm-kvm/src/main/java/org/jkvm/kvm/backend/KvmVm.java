@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 import org.jkvm.hypervisor.Vcpu;
+import org.jkvm.kvm.KvmAbi;
 import org.jkvm.hypervisor.Vm;
 import org.jkvm.kvm.VcpuFd;
 import org.jkvm.kvm.VmFd;
@@ -27,11 +28,34 @@ final class KvmVm implements Vm {
             vm.setIdentityMapAddr(IDENTITY_MAP_GPA);
             vm.setTssAddr(TSS_GPA);
             vm.createIrqchip();
+            vm.setGsiRouting(pcGsiRouting());
             vm.createPit2();
         } catch (RuntimeException e) {
             vm.close();
             throw e;
         }
+    }
+
+    /**
+     * The PC's GSI routing, which the MADT describes: GSIs 0-15 to the 8259A inputs of the same number (no route for
+     * the cascade, 2), and to the IOAPIC pins of the same number, except that GSI 0 (the PIT) arrives on IOAPIC pin 2
+     * (the "ISA IRQ 0 -> GSI 2" source override). KVM's default table sends GSI 0 to pin 0, where no PC guest looks
+     * for its timer.
+     */
+    static java.util.List<VmFd.GsiRoute> pcGsiRouting() {
+        java.util.List<VmFd.GsiRoute> routes = new java.util.ArrayList<>();
+        for (int gsi = 0; gsi < 16; gsi++) {
+            if (gsi != 2) {
+                routes.add(new VmFd.GsiRoute.Irqchip(gsi, gsi < 8 ? KvmAbi.KVM_IRQCHIP_PIC_MASTER
+                        : KvmAbi.KVM_IRQCHIP_PIC_SLAVE, gsi % 8));
+            }
+        }
+        for (int gsi = 0; gsi < 24; gsi++) {
+            if (gsi != 2) {
+                routes.add(new VmFd.GsiRoute.Irqchip(gsi, KvmAbi.KVM_IRQCHIP_IOAPIC, gsi == 0 ? 2 : gsi));
+            }
+        }
+        return routes;
     }
 
     VmFd fd() {
