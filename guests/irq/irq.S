@@ -6,8 +6,12 @@
  * a 64-bit IDT gate for 0x40 and waits with interrupts on. The handler acknowledges the UART (reads IIR), disables the
  * interrupt, writes the LAPIC EOI and counts; IRETQ returns. Then it prints
  *   "irq: COM1 interrupt via IOAPIC pin 4, vector 0x40, taken 1 time(s)"
- * and exits 0 through isa-debug-exit; after a bounded wait without the interrupt it prints "irq: FAIL: ..." and
- * exits 1. (Long mode, not 32-bit protected mode: kvm_pvm cannot emulate a 32-bit IRET.)
+ * Then the timer: PIT channel 0 in mode 2 at 100 Hz, IRQ 0 arriving on IOAPIC pin 2 (the MADT's override) as vector
+ * 0x41; the guest halts until three ticks have come and prints
+ *   "irq: PIT channel 0 via IOAPIC pin 2, vector 0x41, 3 ticks"
+ * and exits 0 through isa-debug-exit; after a bounded wait without the COM1 interrupt it prints "irq: FAIL: ..." and
+ * exits 1 (a missing timer interrupt leaves it halted: the harness's timeout catches that).
+ * (Long mode, not 32-bit protected mode: kvm_pvm cannot emulate a 32-bit IRET.)
  */
 #define COM1      0x3F8
 #define LAPIC     0xFEE00000
@@ -29,6 +33,16 @@ _start:
         lea     idt + VECTOR * 16(%rip), %rdi
         mov     %ax, (%rdi)
         mov     %cs, %bx
+        mov     %bx, 2(%rdi)
+        movw    $0x8E00, 4(%rdi)
+        shr     $16, %rax
+        mov     %ax, 6(%rdi)
+        shr     $16, %rax
+        mov     %eax, 8(%rdi)
+        movl    $0, 12(%rdi)
+        lea     timer_handler(%rip), %rax
+        lea     idt + (VECTOR + 1) * 16(%rip), %rdi
+        mov     %ax, (%rdi)
         mov     %bx, 2(%rdi)
         movw    $0x8E00, 4(%rdi)
         shr     $16, %rax
@@ -82,6 +96,29 @@ _start:
         lea     ok2_msg(%rip), %rsi
         mov     $ok2_len, %ecx
         call    print
+
+        /* IOAPIC pin 2 (ISA IRQ 0 by the source override) -> vector 0x41; PIT channel 0, mode 2, 100 Hz. */
+        mov     $IOAPIC, %rbx
+        movl    $0x11 + 2 * 2, (%rbx)
+        movl    $0, 0x10(%rbx)
+        movl    $0x10 + 2 * 2, (%rbx)
+        movl    $VECTOR + 1, 0x10(%rbx)
+        mov     $0x34, %al              /* channel 0, lobyte/hibyte, mode 2, binary */
+        out     %al, $0x43
+        mov     $11932, %ax             /* 1193182 Hz / 11932 = 100 Hz */
+        out     %al, $0x40
+        mov     %ah, %al
+        out     %al, $0x40
+4:      sti
+        hlt
+        cli
+        cmpl    $3, ticks(%rip)
+        jb      4b
+        mov     $0x30, %al              /* channel 0 back to mode 0: no more periodic interrupts */
+        out     %al, $0x43
+        lea     pit_msg(%rip), %rsi
+        mov     $pit_len, %ecx
+        call    print
         xor     %eax, %eax
 exit:   mov     $0xF4, %dx
         out     %eax, %dx
@@ -101,6 +138,14 @@ handler:
         mov     $LAPIC, %rax
         movl    $0, 0xB0(%rax)          /* EOI */
         pop     %rdx
+        pop     %rax
+        iretq
+
+timer_handler:
+        push    %rax
+        incl    ticks(%rip)
+        mov     $LAPIC, %rax
+        movl    $0, 0xB0(%rax)          /* EOI */
         pop     %rax
         iretq
 
@@ -124,6 +169,8 @@ ok_msg:   .ascii "irq: COM1 interrupt via IOAPIC pin 4, vector 0x40, taken "
         .set    ok_len, . - ok_msg
 ok2_msg:  .ascii " time(s)\n"
         .set    ok2_len, . - ok2_msg
+pit_msg:  .ascii "irq: PIT channel 0 via IOAPIC pin 2, vector 0x41, 3 ticks\n"
+        .set    pit_len, . - pit_msg
 fail_msg: .ascii "irq: FAIL: no interrupt from COM1 through the IOAPIC\n"
         .set    fail_len, . - fail_msg
 
@@ -135,5 +182,6 @@ idt_desc:
         .section .bss
         .balign 16
 count:  .long   0
+ticks:  .long   0
         .balign 16
 idt:    .space  256 * 16

@@ -52,12 +52,16 @@ abstract class TestGuestsContract {
                 .contains("e820: " + e820 + " entries\n");
     }
 
-    /** A device interrupt (COM1's THR-empty, ISA IRQ 4) through the IOAPIC and the local APIC into the guest's IDT. */
+    /**
+     * Device interrupts through the IOAPIC and the local APIC into the guest's IDT: COM1's THR-empty (ISA IRQ 4, pin
+     * 4), then three ticks of the PIT (ISA IRQ 0, which every PC delivers on IOAPIC pin 2).
+     */
     @Test
-    void deviceInterruptThroughTheIoapic() throws Exception {
+    void deviceInterruptsThroughTheIoapic() throws Exception {
         JkvmProcess p = JkvmProcess.run(60, "run", "--accel", accel(), "--memory", "64M", "--kernel", guest("irq.elf"));
         assertThat(p.exitCode()).as(p.stdout() + p.stderr()).isEqualTo(GUEST_OK);
-        assertThat(p.stdout()).isEqualTo("irq: COM1 interrupt via IOAPIC pin 4, vector 0x40, taken 1 time(s)\n");
+        assertThat(p.stdout()).isEqualTo("irq: COM1 interrupt via IOAPIC pin 4, vector 0x40, taken 1 time(s)\n"
+                + "irq: PIT channel 0 via IOAPIC pin 2, vector 0x41, 3 ticks\n");
     }
 
     /** RAM above the 32-bit hole (a second RAM region at 4 GiB), committed only as touched. */

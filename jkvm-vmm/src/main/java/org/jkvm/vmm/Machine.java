@@ -219,6 +219,7 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
      */
     @Override
     public void close() {
+        devices.close();
         boolean allStopped = threads.stream().noneMatch(Thread::isAlive);
         if (!allStopped) {
             return;

@@ -1,8 +1,10 @@
 package org.jkvm.vmm.device;
 
 import java.time.Clock;
+import java.util.List;
 import java.util.function.IntConsumer;
 
+import org.jkvm.devices.BusDevice;
 import org.jkvm.devices.IoBus;
 import org.jkvm.devices.acpi.AcpiPm;
 import org.jkvm.devices.legacy.CmosRtc;
@@ -11,6 +13,7 @@ import org.jkvm.devices.legacy.I8042;
 import org.jkvm.devices.legacy.PostCode;
 import org.jkvm.devices.legacy.ResetControl;
 import org.jkvm.devices.legacy.Serial16550;
+import org.jkvm.devices.timer.Pit;
 import org.jkvm.hypervisor.IoHandler;
 import org.jkvm.hypervisor.Vm;
 import org.jkvm.memory.PcMemoryLayout;
@@ -20,9 +23,9 @@ import org.jkvm.memory.PcMemoryLayout;
  * exit is dispatched here. Addresses and IRQs are the PC's (and what jkvm's ACPI tables describe):
  * COM1 0x3F8 IRQ 4, i8042 0x60/0x64 IRQ 1, RTC 0x70 IRQ 8, POST 0x80, debug exit 0xF4, ACPI PM 0x600 SCI 9,
  * reset control 0xCF9. The PIT, PIC and IOAPIC are KVM's in-kernel ones on the kvm backend; on the software CPU the
- * PIC and IOAPIC are jkvm's ({@link InterruptRouting}).
+ * PIC, IOAPIC and PIT (0x40, port B 0x61, IRQ 0) are jkvm's ({@link InterruptRouting}, {@link PlatformTimers}).
  */
-public final class DeviceManager implements IoHandler {
+public final class DeviceManager implements IoHandler, AutoCloseable {
     public static final int COM1_PORT = 0x3f8;
     public static final int COM1_IRQ = 4;
     public static final int I8042_PORT = 0x60;
@@ -35,19 +38,37 @@ public final class DeviceManager implements IoHandler {
     public static final int SCI_IRQ = 9;
     public static final int S5_SLEEP_TYPE = 5;
     public static final int RESET_CONTROL_PORT = 0xcf9;
+    public static final int PIT_PORT = 0x40;
+    public static final int PIT_IRQ = 0;
+    public static final int PORT_B = 0x61;
 
     private final IoBus pio = new IoBus();
     private final IoBus mmio = new IoBus();
     private final Serial16550 serial;
     private final AcpiPm acpiPm;
     private final CmosRtc rtc;
+    private final PlatformTimers timers;
 
     public DeviceManager(Vm vm, PcMemoryLayout layout, IntConsumer consoleOutput, PlatformEvents events,
                          Clock clock) {
         InterruptRouting irqs = InterruptRouting.create(vm, pio, mmio);
         serial = new Serial16550(irqs.isaLine(COM1_IRQ), consoleOutput);
         pio.register(COM1_PORT, 8, serial);
-        pio.register(I8042_PORT, 5, new I8042(irqs.isaLine(I8042_IRQ), () -> events.reset("keyboard controller")));
+        // The i8042's data (0x60) and command/status (0x64) ports, without 0x61-0x63: port 0x61 is the PIT's.
+        I8042 i8042 = new I8042(irqs.isaLine(I8042_IRQ), () -> events.reset("keyboard controller"));
+        pio.register(I8042_PORT, 1, i8042);
+        pio.register(I8042_PORT + 4, 1, new OffsetDevice(i8042, 4));
+        if (irqs.needsPit()) {
+            PlatformTimers[] holder = new PlatformTimers[1];
+            Pit pit = new Pit(irqs.isaLine(PIT_IRQ), System::nanoTime, () -> holder[0].wake());
+            holder[0] = new PlatformTimers(List.of(pit));
+            timers = holder[0];
+            pio.register(PIT_PORT, 4, pit);
+            pio.register(PORT_B, 1, pit.portB());
+            timers.start();
+        } else {
+            timers = null; // KVM's in-kernel PIT owns 0x40-0x43 and 0x61
+        }
         rtc = new CmosRtc(clock, irqs.isaLine(RTC_IRQ));
         rtc.setMemorySizes(layout.lowRamEnd(), layout.sizeBytes() - layout.lowRamEnd());
         pio.register(RTC_PORT, 2, rtc);
@@ -56,6 +77,27 @@ public final class DeviceManager implements IoHandler {
         acpiPm = new AcpiPm(irqs.isaLine(SCI_IRQ), events::powerOff, S5_SLEEP_TYPE);
         pio.register(PM_PORT, 12, acpiPm);
         pio.register(RESET_CONTROL_PORT, 1, new ResetControl(() -> events.reset("reset control register")));
+    }
+
+    /** Stops the timer thread, if any. */
+    @Override
+    public void close() {
+        if (timers != null) {
+            timers.close();
+        }
+    }
+
+    /** A device registered at {@code base} that expects offsets as seen from {@code base - shift}. */
+    private record OffsetDevice(BusDevice device, long shift) implements BusDevice {
+        @Override
+        public long read(long offset, int size) {
+            return device.read(offset + shift, size);
+        }
+
+        @Override
+        public void write(long offset, int size, long value) {
+            device.write(offset + shift, size, value);
+        }
     }
 
     public Serial16550 serial() {

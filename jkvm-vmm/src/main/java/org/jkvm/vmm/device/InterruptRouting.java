@@ -20,6 +20,11 @@ public abstract sealed class InterruptRouting permits InterruptRouting.Backend, 
     /** The line of ISA IRQ {@code irq} (0, 1, 3-15). */
     public abstract InterruptLine isaLine(int irq);
 
+    /** True when the platform's PIT is the VMM's (the backend has none of its own). */
+    public boolean needsPit() {
+        return this instanceof Vmm;
+    }
+
     /** Chooses by the VM's {@link Vm#irqchip()}, registering the VMM's controllers on the buses when needed. */
     public static InterruptRouting create(Vm vm, IoBus pio, IoBus mmio) {
         return switch (vm.irqchip()) {
