@@ -185,13 +185,14 @@ public final class VmSupervisor {
     }
 
     /**
-     * QMP stop: parks every vCPU and sends STOP. Nothing happens when the VM is not running.
+     * QMP stop: parks every vCPU and sends STOP. Before the first boot has started its vCPUs (PRELAUNCH) it takes
+     * effect too: the VM then starts paused. Nothing happens when the VM is already paused or has ended.
      *
      * @throws IllegalStateException when the vCPUs did not park in time (the pause stays held)
      */
     public void stop() throws InterruptedException {
         synchronized (lock) {
-            if (state != RunState.RUNNING) {
+            if (userPaused || (state != RunState.RUNNING && state != RunState.PRELAUNCH)) {
                 return;
             }
             userPaused = true;
