@@ -68,7 +68,7 @@ class VirtQueueFuzzTest {
                 return random.nextBoolean();
             }
         };
-        for (int i = 0; i < 3000; i++) {
+        for (int i = 0; i < 1000; i++) {
             RingFuzzer.run(memory, source);
         }
     }
