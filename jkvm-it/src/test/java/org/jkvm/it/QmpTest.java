@@ -52,6 +52,7 @@ class QmpTest {
                 "--kernel", guest.toString(), "--qmp", "unix:" + sock + ",server=on,wait=off", "--name", "conv",
                 "--uuid", "12345678-1234-1234-1234-123456789abc");
              QmpClient a = connect(sock, 30); QmpClient b = connect(sock, 5)) {
+            assertThat(p.awaitOutput("..", 30)).isTrue();
             assertThat(cmd(a, "query-status").get("return").toString())
                     .isEqualTo("{\"running\":true,\"singlestep\":false,\"status\":\"running\"}");
             assertThat(cmd(a, "query-name").get("return").get("name").asText()).isEqualTo("conv");

@@ -66,7 +66,7 @@ final class QmpConnection {
         JsonFramer framer = new JsonFramer(QmpServer.MAX_REQUEST_BYTES);
         ByteBuffer buf = ByteBuffer.allocate(8192);
         try {
-            while (!closed) {
+            while (true) { // until end of input or an error: a reply being written is never cut off here
                 buf.clear();
                 int n = channel.read(buf);
                 if (n < 0) {
@@ -100,20 +100,33 @@ final class QmpConnection {
         }
     }
 
+    /**
+     * Writes until told to close. When the client stops reading (it went away), what follows is discarded but the
+     * connection stays open for reading: requests it sent before going are still carried out, and the reader
+     * closes the connection at the end of its input.
+     */
     private void writeLoop() {
+        boolean writable = true;
         try {
             while (true) {
                 String m = out.take();
                 if (m == CLOSE) {
                     break;
                 }
+                if (!writable) {
+                    continue;
+                }
                 ByteBuffer b = ByteBuffer.wrap(m.getBytes(StandardCharsets.UTF_8));
-                while (b.hasRemaining()) {
-                    channel.write(b);
+                try {
+                    while (b.hasRemaining()) {
+                        channel.write(b);
+                    }
+                } catch (IOException e) {
+                    writable = false;
                 }
             }
-        } catch (IOException | InterruptedException e) {
-            // the client went away
+        } catch (InterruptedException e) {
+            // closed
         }
         closeChannel();
     }
