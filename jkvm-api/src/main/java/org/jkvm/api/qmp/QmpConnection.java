@@ -92,6 +92,9 @@ final class QmpConnection {
             send(session.handle(text));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            // a failing command is the command's error, not the connection's
+            send(QmpSession.error(null, QmpError.generic("internal error: " + e)));
         } finally {
             synchronized (busyLock) {
                 busy = false;
