@@ -161,7 +161,7 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
     private void stopVcpus() {
         gate.stop();
         for (int attempt = 0; attempt < 200 && threads.stream().anyMatch(Thread::isAlive); attempt++) {
-            vcpus.forEach(Vcpu::kick);
+            gate.kickAll();
             for (Thread t : threads) {
                 try {
                     t.join(10);
@@ -183,7 +183,7 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
     public void finish(ExitStatus status) {
         if (outcome.complete(status)) {
             gate.stop();
-            vcpus.forEach(Vcpu::kick);
+            gate.kickAll(); // under the gate's lock: never after close() has unmapped the vCPUs' kvm_run
         }
     }
 
@@ -224,6 +224,7 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
         if (!allStopped) {
             return;
         }
+        gate.close();
         vcpus.forEach(Vcpu::close);
         vm.close();
         memory.close();

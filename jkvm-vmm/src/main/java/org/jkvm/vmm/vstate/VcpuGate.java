@@ -22,6 +22,7 @@ public final class VcpuGate {
     private volatile boolean stopping;
     private int still; // vCPU threads in park() or idle(), under lock
     private int live;  // vCPU threads started and not yet ended, under lock
+    private boolean closed; // under lock: the vCPUs are closed (kvm_run unmapped), so never kick them again
 
     public VcpuGate(List<Vcpu> vcpus) {
         this.vcpus = vcpus;
@@ -91,7 +92,7 @@ public final class VcpuGate {
         long end = System.nanoTime() + unit.toNanos(timeout);
         synchronized (lock) {
             while (still < live && !stopping) {
-                vcpus.forEach(Vcpu::kick); // a kick is sticky: a vCPU between two runs returns at once from the next
+                kickAllLocked(); // a kick is sticky: a vCPU between two runs returns at once from the next
                 long left = end - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -108,6 +109,28 @@ public final class VcpuGate {
             if (holds > 0) {
                 holds--;
             }
+            lock.notifyAll();
+        }
+    }
+
+    /** Kicks every vCPU unless they are closed; safe from any thread at any time. */
+    public void kickAll() {
+        synchronized (lock) {
+            kickAllLocked();
+        }
+    }
+
+    private void kickAllLocked() {
+        if (!closed) {
+            vcpus.forEach(Vcpu::kick);
+        }
+    }
+
+    /** Called before the vCPUs are closed: from then on nothing kicks them (their kvm_run is unmapped). */
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+            stopping = true;
             lock.notifyAll();
         }
     }
