@@ -15,7 +15,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import org.jkvm.api.qmp.CommandTable;
 import org.jkvm.api.qmp.QmpAddress;
 import org.jkvm.api.qmp.QmpServer;
 import org.jkvm.api.qmp.VmCommands;
@@ -171,13 +170,8 @@ final class RunCommand implements Callable<Integer> {
         ConsoleOutput out = new ConsoleOutput(new FileOutputStream(FileDescriptor.out));
         VmSupervisor vm = new VmSupervisor(config, identity, choice.hypervisor(), out,
                 msg -> err().println("jkvm: " + msg));
-        List<VmCommands.Chardev> chardevs = new ArrayList<>();
-        for (int i = 0; i < qmpAddresses.size(); i++) {
-            chardevs.add(new VmCommands.Chardev("compat_monitor" + i, qmpAddresses.get(i).filename()));
-        }
-        chardevs.add(new VmCommands.Chardev("serial0", "stdio"));
-        QmpServer qmpServer = new QmpServer(VmCommands.table(Main.qmpVersion(), vm, chardevs));
-        vm.addListener(qmpServer);
+        // The monitor (and JSON) is loaded only when asked for: it costs start-up time and memory.
+        QmpServer qmpServer = qmpAddresses.isEmpty() ? null : qmpServer(vm, qmpAddresses);
         TerminalMode[] terminal = new TerminalMode[1];
         try {
             List<CountDownLatch> waits = new ArrayList<>();
@@ -223,13 +217,26 @@ final class RunCommand implements Callable<Integer> {
             return Main.EXIT_USAGE;
         } finally {
             out.flush();
-            qmpServer.close();
+            if (qmpServer != null) {
+                qmpServer.close();
+            }
             out.close();
             if (terminal[0] != null) {
                 terminal[0].close();
             }
             choice.hypervisor().close();
         }
+    }
+
+    private static QmpServer qmpServer(VmSupervisor vm, List<QmpAddress> qmpAddresses) {
+        List<VmCommands.Chardev> chardevs = new ArrayList<>();
+        for (int i = 0; i < qmpAddresses.size(); i++) {
+            chardevs.add(new VmCommands.Chardev("compat_monitor" + i, qmpAddresses.get(i).filename()));
+        }
+        chardevs.add(new VmCommands.Chardev("serial0", "stdio"));
+        QmpServer server = new QmpServer(VmCommands.table(Main.qmpVersion(), vm, chardevs));
+        vm.addListener(server);
+        return server;
     }
 
     private static String checkReadable(String option, Path file) {
