@@ -158,11 +158,6 @@ public final class Libc {
         static final MethodHandle H = handle("cfmakeraw", FunctionDescriptor.ofVoid(ADDRESS));
     }
 
-    private static final class POLL {
-        static final MethodHandle H = errnoHandle("poll",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), -1);
-    }
-
     private static final class STRERROR {
         static final MethodHandle H = handle("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     }
@@ -535,25 +530,6 @@ public final class Libc {
     public static void cfmakeraw(MemorySegment termios) {
         try {
             CFMAKERAW.H.invokeExact(termios);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public static final short POLLIN = 0x1;
-
-    /** poll(2) on one fd for {@code events}; returns the revents, 0 on timeout, or {@code -errno}. */
-    public static int pollOne(int fd, short events, int timeoutMillis) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pfd = arena.allocate(8, 4);
-            pfd.set(JAVA_INT, 0, fd);
-            pfd.set(ValueLayout.JAVA_SHORT, 4, events);
-            MemorySegment st = callState();
-            int r = (int) POLL.H.invokeExact(st, pfd, 1L, timeoutMillis);
-            if (r < 0) {
-                return -errno(st);
-            }
-            return r == 0 ? 0 : pfd.get(ValueLayout.JAVA_SHORT, 6) & 0xffff;
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -67,6 +67,24 @@ class LibcTest {
     }
 
     @Test
+    void setAffinityPinsTheCallingThread() throws Exception {
+        String[] allowed = new String[1];
+        Thread t = new Thread(() -> {
+            Libc.setAffinity(0);
+            try {
+                allowed[0] = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/thread-self/status"))
+                        .stream().filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().orElseThrow();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        t.start();
+        t.join();
+        assertThat(allowed[0]).matches("Cpus_allowed_list:\\s+0");
+        assertThatThrownBy(() -> Libc.setAffinity(-1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void strerrorDescribes() {
         assertThat(Libc.strerror(Errno.EACCES)).isEqualTo("Permission denied");
         assertThat(Errno.name(Errno.EACCES)).isEqualTo("EACCES");

@@ -51,7 +51,6 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
     private final CompletableFuture<ExitStatus> outcome = new CompletableFuture<>();
     private final VcpuGate gate = new VcpuGate(vcpus);
     private final AtomicIntegerArray threadIds;
-    private final LoadedKernel kernel;
 
     /**
      * Builds the VM; nothing runs yet.
@@ -73,7 +72,7 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
 
             AcpiImage acpi = AcpiTables.build(AcpiConfig.pc(config.cpus()));
             memory.write(acpi.baseGpa(), acpi.bytes());
-            kernel = KernelLoader.load(config.kernel(),
+            LoadedKernel kernel = KernelLoader.load(config.kernel(),
                     new BootConfig(layout, config.cmdline(), config.initrd(), acpi.rsdpGpa()), memory);
             DescriptorTable gdt = BootGdt.write(memory);
             DescriptorTable idt = BootGdt.idt(memory);
@@ -110,10 +109,6 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
 
     public GuestMemory memory() {
         return memory;
-    }
-
-    public LoadedKernel kernel() {
-        return kernel;
     }
 
     /** The vCPUs, by index. Their state accessors may be used only while the VM is paused. */
@@ -190,11 +185,6 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
     /** True once the VM has an outcome (it is ending or has ended). */
     public boolean finished() {
         return outcome.isDone();
-    }
-
-    /** Blocks up to {@code timeout} for the VM to end; for tests and the monitor. */
-    public ExitStatus awaitExit(long timeout, TimeUnit unit) throws Exception {
-        return outcome.get(timeout, unit);
     }
 
     @Override

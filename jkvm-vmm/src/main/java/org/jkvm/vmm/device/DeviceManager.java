@@ -108,14 +108,6 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
         return acpiPm;
     }
 
-    public IoBus pioBus() {
-        return pio;
-    }
-
-    public IoBus mmioBus() {
-        return mmio;
-    }
-
     @Override
     public int pioRead(int port, int size) {
         return (int) pio.read(port, size);
