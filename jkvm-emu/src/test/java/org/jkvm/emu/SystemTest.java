@@ -65,6 +65,25 @@ class SystemTest {
     }
 
     @Test
+    void verwAndVerrTestSegmentsWithoutFaulting() {
+        try (TestMachine m = TestMachine.longMode()) {
+            longIdt(m);
+            m.load(CODE, bytes(0x66, 0xb8, 0x18, 0x00, 0x0f, 0x00, 0xe8, 0x0f, 0x94, 0xc3, // verw data -> bl
+                    0x66, 0xb8, 0x10, 0x00, 0x0f, 0x00, 0xe8, 0x0f, 0x94, 0xc1, // verw code -> cl
+                    0x0f, 0x00, 0xe0, 0x0f, 0x94, 0xc2, // verr code -> dl
+                    0x66, 0xb8, 0x00, 0x04, 0x0f, 0x00, 0xe8, 0x0f, 0x94, 0xc6, // verw beyond the GDT -> dh
+                    0xf4));
+            assertThat(m.run()).isEqualTo(VcpuExit.HLT);
+            Regs r = m.cpu.getRegs();
+            assertThat(r.rip()).as("no exception").isEqualTo(CODE + 37);
+            assertThat(r.rbx() & 0xff).as("writable data").isEqualTo(1);
+            assertThat(r.rcx() & 0xff).as("code is not writable").isEqualTo(0);
+            assertThat(r.rdx() & 0xff).as("execute/read code is readable").isEqualTo(1);
+            assertThat((r.rdx() >> 8) & 0xff).as("selector beyond the limit").isEqualTo(0);
+        }
+    }
+
+    @Test
     void divideByZeroRaisesDeAtTheDivide() {
         try (TestMachine m = TestMachine.longMode()) {
             longIdt(m);

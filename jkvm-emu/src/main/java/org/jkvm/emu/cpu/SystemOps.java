@@ -218,6 +218,32 @@ public final class SystemOps {
 
     // ---- Descriptor tables (group 6 and 7) ----
 
+    /**
+     * VERR/VERW (SDM vol. 2B): ZF=1 when the segment {@code sel} names is readable (writable) at the current
+     * privilege. A selector beyond the table or a null one clears ZF instead of faulting. Linux executes VERW on every
+     * return to user mode as its MDS buffer clear.
+     */
+    private static void verify(Cpu c, int sel, boolean write) {
+        boolean ok = false;
+        if ((sel & 0xfffc) != 0) {
+            long limit = (sel & 4) != 0 ? ((c.ldtAr & Cpu.AR_UNUSABLE) != 0 || c.ldtSel == 0 ? -1 : c.ldtLimit)
+                    : c.gdtLimit & 0xffffL;
+            if ((sel & 0xfff8) + 7 <= limit) {
+                int ar = Segments.descAr(Segments.readDescriptor(c, sel));
+                boolean s = (ar & 0x10) != 0;
+                boolean code = (ar & 8) != 0;
+                boolean conforming = code && (ar & 4) != 0;
+                int dpl = (ar >>> 5) & 3;
+                boolean privOk = conforming || (dpl >= c.cpl && dpl >= (sel & 3));
+                if (s && privOk) {
+                    ok = write ? !code && (ar & 2) != 0 : !code || (ar & 2) != 0;
+                }
+            }
+        }
+        Flags.materialize(c);
+        Flags.put(c, Cpu.ZF, ok);
+    }
+
     private static void group6(Cpu c, Insn d) {
         if (!Segments.protectedMode(c)) {
             throw c.fault(CpuFault.UD);
@@ -234,6 +260,7 @@ public final class SystemOps {
                 requireCpl0(c);
                 Segments.ltr(c, (int) Executor.readE(c, d, 2));
             }
+            case 4, 5 -> verify(c, (int) Executor.readE(c, d, 2) & 0xffff, sub == 5);
             default -> throw c.fault(CpuFault.UD);
         }
     }
