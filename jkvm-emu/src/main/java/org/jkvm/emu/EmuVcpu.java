@@ -12,6 +12,7 @@ import org.jkvm.emu.cpu.CpuidTable;
 import org.jkvm.emu.cpu.Interpreter;
 import org.jkvm.emu.cpu.Mmu;
 import org.jkvm.emu.cpu.Msrs;
+import org.jkvm.emu.cpu.TscSync;
 import org.jkvm.hypervisor.CpuidEntry;
 import org.jkvm.hypervisor.DescriptorTable;
 import org.jkvm.hypervisor.Fpu;
@@ -63,6 +64,10 @@ public final class EmuVcpu implements Vcpu {
         this.apic = new LocalApic(index, cpu, interp, apicBus);
         apic.programLintAsFirmware();
         this.mpState = index == 0 ? MpState.RUNNABLE : MpState.UNINITIALIZED;
+    }
+
+    void shareTsc(TscSync sync) {
+        cpu.tscSync = sync;
     }
 
     /** This vCPU's local APIC (APIC ID = vCPU index). */

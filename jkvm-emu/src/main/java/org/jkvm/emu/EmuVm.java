@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.jkvm.emu.apic.ApicBus;
+import org.jkvm.emu.cpu.TscSync;
 import org.jkvm.hypervisor.HypervisorException;
 import org.jkvm.hypervisor.Vcpu;
 import org.jkvm.hypervisor.Vm;
@@ -21,6 +22,7 @@ public final class EmuVm implements Vm {
     private final VmOptions options;
     /** The monitor LOCKed accesses fall back to when no single host atomic covers them (split locks, MMIO). */
     private final Object lockMonitor = new Object();
+    private final TscSync tscSync = new TscSync();
     private final List<EmuVcpu> vcpus = new ArrayList<>();
     private final ApicBus apicBus = new ApicBus();
     private List<MemoryRegion> regions = List.of();
@@ -48,6 +50,7 @@ public final class EmuVm implements Vm {
             }
         }
         EmuVcpu v = new EmuVcpu(index, regions, lockMonitor, apicBus);
+        v.shareTsc(tscSync);
         vcpus.add(v);
         return v;
     }

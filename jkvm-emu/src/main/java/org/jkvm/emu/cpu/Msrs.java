@@ -2,19 +2,27 @@ package org.jkvm.emu.cpu;
 
 /**
  * The model-specific registers this CPU model implements (SDM vol. 4 "Model-specific registers"): TSC, APIC base,
- * BIOS_SIGN_ID (microcode revision, always 0), SYSENTER, PAT, MISC_ENABLE, MTRR capability and default type, EFER, STAR/LSTAR/CSTAR/SFMASK, FS/GS/kernel-GS base
- * and TSC_AUX. Any other index raises #GP(0), as on hardware. The TSC counts nanoseconds of host time (1 GHz).
+ * BIOS_SIGN_ID (microcode revision, always 0), ARCH_CAPABILITIES (read-only), SYSENTER, PAT, MISC_ENABLE, MTRR
+ * capability and default type, EFER, STAR/LSTAR/CSTAR/SFMASK, FS/GS/kernel-GS base and TSC_AUX. Any other index raises #GP(0), as on hardware. The TSC counts nanoseconds of host time (1 GHz).
  */
 public final class Msrs {
-    public static final int TSC = 0x10, APIC_BASE = 0x1b, BIOS_SIGN_ID = 0x8b, MTRRCAP = 0xfe, SYSENTER_CS = 0x174,
-            SYSENTER_ESP = 0x175, SYSENTER_EIP = 0x176, MISC_ENABLE = 0x1a0, PAT = 0x277, MTRR_DEF_TYPE = 0x2ff,
+    public static final int TSC = 0x10, APIC_BASE = 0x1b, BIOS_SIGN_ID = 0x8b, ARCH_CAPABILITIES = 0x10a,
+            MTRRCAP = 0xfe, SYSENTER_CS = 0x174, SYSENTER_ESP = 0x175, SYSENTER_EIP = 0x176, MISC_ENABLE = 0x1a0, PAT = 0x277, MTRR_DEF_TYPE = 0x2ff,
             EFER = 0xc0000080, STAR = 0xc0000081, LSTAR = 0xc0000082, CSTAR = 0xc0000083, SFMASK = 0xc0000084,
             FS_BASE = 0xc0000100, GS_BASE = 0xc0000101, KERNEL_GS_BASE = 0xc0000102, TSC_AUX = 0xc0000103;
 
     /** Every MSR index {@link #read} accepts (for KVM_GET_MSR_INDEX_LIST-like listings and state transfer). */
-    public static final int[] INDICES = {TSC, APIC_BASE, BIOS_SIGN_ID, MTRRCAP, SYSENTER_CS, SYSENTER_ESP, SYSENTER_EIP,
-            MISC_ENABLE, PAT, MTRR_DEF_TYPE, EFER, STAR, LSTAR, CSTAR, SFMASK, FS_BASE, GS_BASE, KERNEL_GS_BASE,
+    public static final int[] INDICES = {TSC, APIC_BASE, BIOS_SIGN_ID, ARCH_CAPABILITIES, MTRRCAP, SYSENTER_CS,
+            SYSENTER_ESP, SYSENTER_EIP, MISC_ENABLE, PAT, MTRR_DEF_TYPE, EFER, STAR, LSTAR, CSTAR, SFMASK, FS_BASE, GS_BASE, KERNEL_GS_BASE,
             TSC_AUX};
+
+    /**
+     * The value of IA32_ARCH_CAPABILITIES, read-only (SDM vol. 4 table 2-2; Linux msr-index.h): RDCL_NO, SSB_NO,
+     * MDS_NO, PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, BHI_NO, PBRSB_NO, GDS_NO, RFDS_NO, ITS_NO: the
+     * interpreter never speculates, so none of those attacks applies.
+     */
+    public static final long ARCH_CAPABILITIES_VALUE = 1L | 1L << 4 | 1L << 5 | 1L << 6 | 1L << 8 | 1L << 13
+            | 1L << 14 | 1L << 15 | 1L << 20 | 1L << 24 | 1L << 26 | 1L << 27 | 1L << 62;
 
     private Msrs() {}
 
@@ -37,6 +45,7 @@ public final class Msrs {
             case TSC -> tsc(c);
             case APIC_BASE -> c.apicBase;
             case BIOS_SIGN_ID -> 0; // microcode revision: none loaded
+            case ARCH_CAPABILITIES -> ARCH_CAPABILITIES_VALUE;
             case MTRRCAP -> 0;
             case SYSENTER_CS -> c.sysenterCs;
             case SYSENTER_ESP -> c.sysenterEsp;
@@ -60,7 +69,7 @@ public final class Msrs {
     /** WRMSR; a non-canonical base or a reserved EFER bit raises #GP(0). */
     public static void write(Cpu c, int index, long v) {
         switch (index) {
-            case TSC -> c.tscOffset = v - System.nanoTime();
+            case TSC -> c.tscOffset = c.tscSync.offsetForWrite(v);
             case APIC_BASE -> c.apicBase = v & 0xffffff900L;
             case BIOS_SIGN_ID -> { } // writing 0 before CPUID(1) latches the revision; there is none
             case SYSENTER_CS -> c.sysenterCs = v & 0xffff;
