@@ -12,7 +12,10 @@ import org.jkvm.hypervisor.CpuidEntry;
  * brand "jkvm emu x86-64". Only what the emulator implements is advertised:
  * <ul>
  *   <li>leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, APIC (xAPIC only), PGE, CMOV, PAT, CLFSH, FXSR, SSE, SSE2;
- *   ECX: CX16, hypervisor</li>
+ *   ECX: CX16, TSC-deadline timer, hypervisor</li>
+ *   <li>leaf 7 EBX: TSC_ADJUST (MSR 0x3b). With the invariant TSC it tells Linux the TSC needs no clocksource
+ *   watchdog: it is host time, and a watchdog checking it against the PM timer misfires when the host delays the
+ *   emulator's timers</li>
  *   <li>leaf 7 EDX: ARCH_CAPABILITIES, whose MSR (0x10a, {@link org.jkvm.emu.cpu.Msrs#ARCH_CAPABILITIES_VALUE})
  *   reports the CPU immune to Meltdown, L1TF, MDS, TAA, SSB, MMIO stale data, GDS, RFDS, BHI and ITS: true of an
  *   interpreter that never speculates, and it spares the guest page-table isolation and buffer clearing, which
@@ -26,7 +29,7 @@ import org.jkvm.hypervisor.CpuidEntry;
  * </ul>
  * Leaves 2 to 6 and 8 to 0x14 read as zeros (no cache descriptors, no MONITOR, no power management); the VMM
  * adds the topology leaf 0xB per vCPU.
- * Not advertised because not implemented yet: MMX, SSE3 and later, x2APIC, TSC-deadline timer, SEP
+ * Not advertised because not implemented yet: MMX, SSE3 and later, x2APIC, SEP
  * (SYSENTER), MTRR, MCE/MCA, RDTSCP, XSAVE, AVX, BMI, POPCNT. Leaf 1 EBX[31:24] (initial APIC ID) is 0; the VMM sets it per vCPU as on KVM.
  */
 public final class CpuModel {
@@ -36,10 +39,11 @@ public final class CpuModel {
 
     public static final int LEAF1_EDX = 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9)
             | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 19) | (1 << 24) | (1 << 25) | (1 << 26);
-    public static final int LEAF1_ECX = (1 << 13) | (1 << 31);
+    public static final int LEAF1_ECX = (1 << 13) | (1 << 24) | (1 << 31);
     public static final int EXT1_EDX = (1 << 11) | (1 << 20) | (1 << 26) | (1 << 29);
     public static final int EXT1_ECX = 1;
     public static final int MAX_BASIC_LEAF = 0x16;
+    public static final int LEAF7_EBX = 1 << 1;
     public static final int LEAF7_EDX = 1 << 29;
     /** The frequency of the TSC and of the local APIC timer's input clock: both count host nanoseconds. */
     public static final long TSC_HZ = 1_000_000_000L;
@@ -52,7 +56,7 @@ public final class CpuModel {
         l.add(new CpuidEntry(0, 0, 0, MAX_BASIC_LEAF, le(v, 0), le(v, 8), le(v, 4)));
         int signature = (STEPPING) | (MODEL << 4) | (FAMILY << 8);
         l.add(new CpuidEntry(1, 0, 0, signature, (8 << 8) | (1 << 16), LEAF1_ECX, LEAF1_EDX));
-        l.add(new CpuidEntry(7, 0, CpuidEntry.FLAG_SIGNIFICANT_INDEX, 0, 0, 0, LEAF7_EDX));
+        l.add(new CpuidEntry(7, 0, CpuidEntry.FLAG_SIGNIFICANT_INDEX, 0, LEAF7_EBX, 0, LEAF7_EDX));
         l.add(new CpuidEntry(0x15, 0, 0, 1, 1, (int) TSC_HZ, 0));
         int mhz = (int) (TSC_HZ / 1_000_000);
         l.add(new CpuidEntry(0x16, 0, 0, mhz, mhz, mhz, 0));

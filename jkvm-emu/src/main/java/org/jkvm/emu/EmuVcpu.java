@@ -176,7 +176,7 @@ public final class EmuVcpu implements Vcpu {
             }
             interp.clear(Interpreter.ATTN_INTERRUPT);
             boolean interruptsOn = (cpu.rflagsRest & Cpu.IF) != 0;
-            if (apic.initPending() || apic.nmiPending() || (interruptsOn && apic.deliverableVector() >= 0)) {
+            if (apic.initPending() || apic.nmiPending() || (interruptsOn && apic.maskableInterruptReady())) {
                 interp.signal(Interpreter.ATTN_INTERRUPT);
                 mpState = MpState.RUNNABLE;
                 return null;
@@ -323,6 +323,15 @@ public final class EmuVcpu implements Vcpu {
         for (MsrEntry e : msrs) {
             if (!Msrs.known(e.index())) {
                 throw new HypervisorException("emu has no MSR 0x" + Integer.toHexString(e.index()));
+            }
+            if (e.index() == Msrs.TSC) {
+                // Host-initiated, as KVM_SET_MSRS: the TSC moves, TSC_ADJUST does not (restore sets both).
+                cpu.tscOffset = cpu.tscSync.offsetForWrite(e.value());
+                continue;
+            }
+            if (e.index() == Msrs.TSC_ADJUST) {
+                cpu.tscAdjust = e.value();
+                continue;
             }
             if (e.index() == Msrs.EFER) {
                 // Host-side EFER writes set LMA too, as KVM_SET_MSRS does.

@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.jkvm.emu.apic.ApicBus;
+import org.jkvm.emu.apic.LocalApic;
 import org.jkvm.emu.cpu.TscSync;
+import org.jkvm.hypervisor.ExtIntSource;
 import org.jkvm.hypervisor.HypervisorException;
 import org.jkvm.hypervisor.Vcpu;
 import org.jkvm.hypervisor.Vm;
@@ -26,6 +28,8 @@ public final class EmuVm implements Vm {
     private final List<EmuVcpu> vcpus = new ArrayList<>();
     private final ApicBus apicBus = new ApicBus();
     private List<MemoryRegion> regions = List.of();
+    private ExtIntSource extInt;
+    private volatile LocalApic bspApic;
 
     EmuVm(VmOptions options) {
         this.options = options;
@@ -51,6 +55,10 @@ public final class EmuVm implements Vm {
         }
         EmuVcpu v = new EmuVcpu(index, regions, lockMonitor, apicBus);
         v.shareTsc(tscSync);
+        if (index == 0) {
+            v.localApic().connectExtInt(extInt);
+            bspApic = v.localApic();
+        }
         vcpus.add(v);
         return v;
     }
@@ -80,6 +88,24 @@ public final class EmuVm implements Vm {
     @Override
     public void setEoiListener(java.util.function.IntConsumer listener) {
         apicBus.setEoiListener(listener);
+    }
+
+    @Override
+    public synchronized Runnable connectExtInt(ExtIntSource pic) {
+        extInt = pic;
+        for (EmuVcpu v : vcpus) {
+            if (v.index() == 0) {
+                v.localApic().connectExtInt(pic);
+            }
+        }
+        return this::extIntRaised;
+    }
+
+    private void extIntRaised() {
+        LocalApic bsp = bspApic;
+        if (bsp != null) {
+            bsp.extIntRaised();
+        }
     }
 
     @Override

@@ -104,6 +104,53 @@ class ApicTest {
         }
     }
 
+    /** A PIC stand-in on LINT0: INTR asserted until acknowledged, then vector 0x40. */
+    static final class FakePic implements org.jkvm.hypervisor.ExtIntSource {
+        final java.util.concurrent.atomic.AtomicBoolean intr = new java.util.concurrent.atomic.AtomicBoolean(true);
+        final java.util.concurrent.atomic.AtomicInteger acks = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public boolean interruptRequested() {
+            return intr.get();
+        }
+
+        @Override
+        public int acknowledge() {
+            acks.incrementAndGet();
+            intr.set(false);
+            return 0x40;
+        }
+    }
+
+    @Test
+    void picInterruptArrivesThroughLint0InExtIntModeAndWakesHlt() {
+        try (TestMachine m = TestMachine.longMode()) {
+            idt(m);
+            FakePic pic = new FakePic();
+            Runnable raised = m.vm.connectExtInt(pic);
+            m.load(TestMachine.CODE, hex("fbf4faf4")); // sti; hlt; cli; hlt
+            raised.run();
+            assertThat(m.run()).isEqualTo(VcpuExit.HLT);
+            assertThat(pic.acks.get()).isEqualTo(1);
+            assertThat(m.mem.readLong(COUNT)).as("the handler ran once").isEqualTo(1);
+            assertThat(m.cpu.getRegs().rip()).isEqualTo(TestMachine.CODE + 4);
+        }
+    }
+
+    @Test
+    void maskedLint0IgnoresThePic() {
+        try (TestMachine m = TestMachine.longMode()) {
+            idt(m);
+            FakePic pic = new FakePic();
+            m.vm.connectExtInt(pic).run();
+            m.cpu.localApic().write(LocalApic.LVT_LINT0, 0x10700);
+            m.load(TestMachine.CODE, hex("fb9090faf4")); // sti; nop; nop; cli; hlt
+            assertThat(m.run()).isEqualTo(VcpuExit.HLT);
+            assertThat(pic.acks.get()).isZero();
+            assertThat(m.mem.readLong(COUNT)).isZero();
+        }
+    }
+
     @Test
     void registersAfterPowerUp() {
         try (TestMachine m = TestMachine.longMode()) {
@@ -135,8 +182,8 @@ class ApicTest {
             a.write(LocalApic.SVR, 0x1ff);
             assertThat(a.read(LocalApic.SVR)).isEqualTo(0x1ff);
             a.write(LocalApic.LVT_TIMER, 0xfffe0041);
-            assertThat(a.read(LocalApic.LVT_TIMER)).as("periodic, reserved bits and TSC-deadline dropped")
-                    .isEqualTo(0x20041);
+            assertThat(a.read(LocalApic.LVT_TIMER)).as("mode bits kept (as KVM), reserved bits dropped")
+                    .isEqualTo(0x60041);
             a.write(LocalApic.TPR, 0x5f);
             assertThat(a.read(LocalApic.TPR)).isEqualTo(0x5f);
             assertThat(m.cpu.getSregs().cr8()).as("TPR[7:4] is CR8").isEqualTo(5);
@@ -165,7 +212,7 @@ class ApicTest {
             assertThat(a.read(LocalApic.ESR)).isZero();
             // Turning software enable off masks every LVT entry.
             a.write(LocalApic.SVR, 0xff);
-            assertThat(a.read(LocalApic.LVT_TIMER)).isEqualTo(0x30041);
+            assertThat(a.read(LocalApic.LVT_TIMER)).isEqualTo(0x70041);
             assertThat(a.read(LocalApic.LVT_LINT1)).isEqualTo(0x10400);
         }
     }
@@ -286,6 +333,30 @@ class ApicTest {
             assertThat(ns).as("fired after the 2 ms count").isGreaterThanOrEqualTo(2_000_000);
             assertThat(m.mem.readInt(TIMER_CURRENT)).as("current count after expiry").isZero();
             assertThat(m.cpu.localApic().read(LocalApic.TIMER_INITIAL)).isEqualTo(2_000_000);
+        }
+    }
+
+    /**
+     * SVR on; LVT timer = 0x41 in TSC-deadline mode; initial count 1000 (ignored in that mode); IA32_TSC_DEADLINE =
+     * TSC + 3 ms; sti; hlt; cli; store IA32_TSC_DEADLINE's low half at TIMER_CURRENT and the current count at
+     * TIMER_CURRENT + 4; hlt.
+     */
+    static final String TSC_DEADLINE = "be0000e0fec786f0000000ff010000c7862003000041000400c78680030000e80300000f3105"
+            + "c0c62d0083d200b9e00600000f30fbf4fa0f32890425480030008b86900300008904254c003000f4";
+
+    @Test
+    void tscDeadlineTimerFiresWhenTheTscReachesTheDeadline() {
+        try (TestMachine m = TestMachine.longMode()) {
+            idt(m);
+            m.load(CODE, hex(TSC_DEADLINE));
+            long t0 = System.nanoTime();
+            assertThat(m.run()).isEqualTo(VcpuExit.HLT);
+            long ns = System.nanoTime() - t0;
+            assertThat(m.mem.readLong(TIMER_COUNT)).isEqualTo(1);
+            assertThat(ns).as("fired after the 3 ms deadline").isGreaterThanOrEqualTo(3_000_000);
+            assertThat(m.mem.readInt(TIMER_CURRENT)).as("IA32_TSC_DEADLINE reads 0 once fired").isZero();
+            assertThat(m.mem.readInt(TIMER_CURRENT + 4)).as("no count in TSC-deadline mode").isZero();
+            assertThat(m.cpu.localApic().read(LocalApic.TIMER_INITIAL)).as("initial count ignored").isZero();
         }
     }
 

@@ -38,4 +38,19 @@ class TscTest {
             assertThat(tsc(ap) - tsc(m.cpu)).isBetween(99_000_000_000L, 100_000_000_000L);
         }
     }
+
+    @Test
+    void tscAdjustWrittenByTheGuestMovesTheTscButHostTscWritesLeaveItAlone() {
+        try (TestMachine m = TestMachine.longMode()) {
+            m.cpu.setMsrs(List.of(new MsrEntry(Msrs.TSC, 0)));
+            assertThat(m.cpu.getMsrs(Msrs.TSC_ADJUST).get(0).value()).isZero();
+            // mov ecx, 0x3b; mov eax, 1000000000; xor edx, edx; wrmsr; rdtsc; hlt
+            m.load(TestMachine.CODE, TestMachine.bytes(0xb9, 0x3b, 0, 0, 0, 0xb8, 0x00, 0xca, 0x9a, 0x3b, 0x31, 0xd2,
+                    0x0f, 0x30, 0x0f, 0x31, 0xf4));
+            m.run();
+            long rdtsc = (m.cpu.getRegs().rdx() << 32) | (m.cpu.getRegs().rax() & 0xffffffffL);
+            assertThat(rdtsc).isBetween(1_000_000_000L, 1_000_000_000L + 5_000_000_000L);
+            assertThat(m.cpu.getMsrs(Msrs.TSC_ADJUST).get(0).value()).isEqualTo(1_000_000_000L);
+        }
+    }
 }

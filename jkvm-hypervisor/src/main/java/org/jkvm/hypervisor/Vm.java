@@ -54,6 +54,15 @@ public interface Vm extends AutoCloseable {
         throw new UnsupportedOperationException("the " + irqchip() + " irqchip reports no EOIs to the VMM");
     }
 
+    /**
+     * {@link Irqchip#VMM} only: wires {@code pic}'s INTR output to the bootstrap processor's LINT0, which takes it
+     * when its LVT entry is unmasked ExtINT (as firmware leaves it) or the local APIC is globally disabled; the
+     * vCPU then runs the acknowledge cycle itself. Returns what the PIC calls whenever INTR rises (any thread).
+     */
+    default Runnable connectExtInt(ExtIntSource pic) {
+        throw new UnsupportedOperationException("the " + irqchip() + " irqchip has its own PIC");
+    }
+
     @Override
     void close();
 }

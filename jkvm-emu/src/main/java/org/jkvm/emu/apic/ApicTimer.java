@@ -2,7 +2,7 @@ package org.jkvm.emu.apic;
 
 /**
  * One local APIC's timer (SDM vol. 3A 11.5.4 "APIC timer"): initial count, current count and divide configuration,
- * one-shot and periodic modes, counting host time. The APIC's input clock runs at 1 GHz (one count per nanosecond
+ * one-shot, periodic and TSC-deadline modes, counting host time. The APIC's input clock runs at 1 GHz (one count per nanosecond
  * before the divider; KVM's default bus frequency too), so a count lasts {@code 2^shift} ns. The expiry is an
  * absolute {@link System#nanoTime} deadline that {@link ApicTimers}' thread watches; the registers are written on
  * the vCPU thread. Both sides hold {@link #lock} while they change the state, which is rare next to instructions.
@@ -23,6 +23,8 @@ final class ApicTimer {
     private long start;
     private boolean running;
     private volatile long deadline = NEVER;
+    /** The armed IA32_TSC_DEADLINE value in TSC-deadline mode, or 0. */
+    private long tscDeadline;
 
     ApicTimer(LocalApic apic, ApicTimers timers) {
         this.apic = apic;
@@ -43,7 +45,35 @@ final class ApicTimer {
     }
 
     private boolean periodic() {
-        return (apic.lvtTimer() & (1 << 17)) != 0;
+        return (apic.lvtTimer() & LocalApic.TIMER_MODE) == 1 << 17;
+    }
+
+    private boolean deadlineMode() {
+        return (apic.lvtTimer() & LocalApic.TIMER_MODE) == LocalApic.TIMER_MODE_TSC_DEADLINE;
+    }
+
+    /** IA32_TSC_DEADLINE as read: the armed value, 0 once it fired or when not in TSC-deadline mode. */
+    long tscDeadline() {
+        synchronized (lock) {
+            return deadlineMode() ? tscDeadline : 0;
+        }
+    }
+
+    /**
+     * Writes IA32_TSC_DEADLINE (SDM 11.5.4.1): in TSC-deadline mode a non-zero value arms the timer for when the
+     * TSC reaches it (at once if it already has), 0 disarms it; outside that mode the write is ignored. The TSC is
+     * host nanoseconds plus the vCPU's offset, so the deadline converts to the timer thread's clock exactly.
+     */
+    void setTscDeadline(long tsc) {
+        synchronized (lock) {
+            if (!deadlineMode()) {
+                return;
+            }
+            tscDeadline = tsc;
+            running = tsc != 0;
+            deadline = running ? tsc - apic.tscOffset() : NEVER;
+        }
+        timers.changed();
     }
 
     int initialCount() {
@@ -88,7 +118,7 @@ final class ApicTimer {
 
     int currentCount() {
         synchronized (lock) {
-            if (!running) {
+            if (!running || deadlineMode()) {
                 return 0;
             }
             long p = firePeriod();
@@ -102,7 +132,16 @@ final class ApicTimer {
         }
     }
 
-    void lvtChanged() {
+    /** The LVT timer entry changed; a mode change disarms the timer (SDM 11.5.4.1). */
+    void lvtChanged(boolean modeChanged) {
+        if (modeChanged) {
+            synchronized (lock) {
+                initial = 0;
+                running = false;
+                tscDeadline = 0;
+                deadline = NEVER;
+            }
+        }
         timers.changed();
     }
 
@@ -112,6 +151,7 @@ final class ApicTimer {
             divideConfig = 0;
             shift = 1;
             running = false;
+            tscDeadline = 0;
             deadline = NEVER;
         }
     }
@@ -122,7 +162,11 @@ final class ApicTimer {
             if (deadline > now) {
                 return;
             }
-            if (periodic()) {
+            if (deadlineMode()) {
+                running = false;
+                tscDeadline = 0;
+                deadline = NEVER;
+            } else if (periodic()) {
                 long p = firePeriod();
                 start += (now - start) / p * p; // periods missed while the host was busy are skipped, not queued
                 deadline = start + p;

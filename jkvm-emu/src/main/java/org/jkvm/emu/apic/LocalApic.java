@@ -8,6 +8,7 @@ import org.jkvm.emu.cpu.Cpu;
 import org.jkvm.emu.cpu.InterruptController;
 import org.jkvm.emu.cpu.Interpreter;
 import org.jkvm.emu.cpu.Interrupts;
+import org.jkvm.hypervisor.ExtIntSource;
 
 /**
  * One vCPU's local APIC in xAPIC mode (Intel SDM vol. 3A ch. 11 "Advanced Programmable Interrupt Controller"; ch. 10
@@ -45,6 +46,9 @@ public final class LocalApic implements InterruptController {
             ESR_ILLEGAL_REGISTER = 1 << 7;
 
     static final int LVT_MASKED = 1 << 16;
+    /** The LVT timer's mode field (bits 17-18): 0 one-shot, 1 periodic, 2 TSC-deadline. */
+    static final int TIMER_MODE = 3 << 17;
+    static final int TIMER_MODE_TSC_DEADLINE = 2 << 17;
     static final int SVR_ENABLE = 1 << 8;
     private static final int LVT_TIMER_PERIODIC = 1 << 17;
 
@@ -94,6 +98,8 @@ public final class LocalApic implements InterruptController {
 
     private final ApicTimer timer;
     private volatile Thread thread;
+    /** The PIC on LINT0 (bootstrap processor only), or null. */
+    private volatile ExtIntSource extInt;
 
     /** Creates vCPU {@code apicId}'s local APIC in its power-up state and attaches it to the CPU and the bus. */
     public LocalApic(int apicId, Cpu cpu, Interpreter interp, ApicBus bus) {
@@ -105,6 +111,7 @@ public final class LocalApic implements InterruptController {
         bus.timers().add(timer);
         cpu.apicBase = 0xfee00000L | (1L << 11) | (apicId == 0 ? 1L << 8 : 0);
         cpu.mmu.setInterruptController(this);
+        cpu.apic = this;
         interp.setInterruptController(this);
         bus.add(this);
     }
@@ -139,7 +146,8 @@ public final class LocalApic implements InterruptController {
      * Accepts an interrupt message for this APIC: from an IPI, the local vector table, or (later) the IOAPIC.
      * {@code deliveryMode} is a {@code DM_*} value; {@code level} is the ICR level bit (an INIT with level 0 and
      * level trigger is the INIT de-assert, which does nothing); {@code levelTriggered} sets the vector's TMR bit so
-     * its EOI is broadcast to {@link ApicBus#setEoiListener}. SMI and ExtINT are ignored (no SMM, no PIC yet).
+     * its EOI is broadcast to {@link ApicBus#setEoiListener}. SMI is ignored (no SMM); an ExtINT message is ignored
+     * too: the PIC reaches the bootstrap processor through LINT0 ({@link #connectExtInt}).
      */
     public void deliver(int vector, int deliveryMode, boolean level, boolean levelTriggered) {
         switch (deliveryMode) {
@@ -215,7 +223,7 @@ public final class LocalApic implements InterruptController {
 
     /**
      * Drives local interrupt pin LINT0 or LINT1 ({@code pin} 0 or 1) per its LVT entry: a fixed vector (with the
-     * entry's trigger mode) or an NMI. ExtINT needs the PIC, which does not exist on emu yet.
+     * entry's trigger mode) or an NMI. In ExtINT mode the PIC's INTR is sampled instead ({@link #connectExtInt}).
      */
     public void lint(int pin) {
         int lvt = pin == 0 ? lvtLint0 : lvtLint1;
@@ -223,15 +231,52 @@ public final class LocalApic implements InterruptController {
     }
 
     /** The timer's LVT entry (read by the timer thread). */
+    /** The vCPU's TSC offset from host nanoseconds (read on the vCPU thread, which alone changes it). */
+    long tscOffset() {
+        return cpu.tscOffset;
+    }
+
     int lvtTimer() {
         return lvtTimer;
     }
 
     // ---- Owner thread: pending state, priorities, acknowledge, EOI ----
 
-    /** True while an NMI, an INIT or a fixed interrupt waits (a halted CPU's wake condition uses this). */
+    /**
+     * True while an NMI, an INIT, a fixed interrupt or an ExtINT request waits (a halted CPU's wake condition uses
+     * this).
+     */
     public boolean anyPending() {
-        return nmiPending || initPending || irrNonEmpty();
+        return nmiPending || initPending || irrNonEmpty() || extIntReady();
+    }
+
+    /** A maskable interrupt would be taken now with IF = 1: a deliverable fixed vector, or the PIC's on LINT0. */
+    public boolean maskableInterruptReady() {
+        return deliverableVector() >= 0 || extIntReady();
+    }
+
+    /** Wires the PIC's INTR to this APIC's LINT0 (the bootstrap processor's; null disconnects it). */
+    public void connectExtInt(ExtIntSource pic) {
+        extInt = pic;
+    }
+
+    /** The PIC raised INTR (any thread): look at it at the next instruction boundary, or wake from HLT. */
+    public void extIntRaised() {
+        notifyCpu();
+    }
+
+    /**
+     * Whether the PIC's INTR reaches the CPU: LINT0 is unmasked ExtINT, or the APIC is globally disabled (then the
+     * PIC is wired straight to the CPU, SDM 11.4.3), and INTR is asserted.
+     */
+    private boolean extIntReady() {
+        ExtIntSource pic = extInt;
+        if (pic == null) {
+            return false;
+        }
+        boolean globallyDisabled = (cpu.apicBase & (1L << 11)) == 0;
+        boolean virtualWire = (lvtLint0 & LVT_MASKED) == 0 && ((lvtLint0 >>> 8) & 7) == DM_EXTINT;
+        return (globallyDisabled || virtualWire) && pic.interruptRequested();
     }
 
     public boolean initPending() {
@@ -327,7 +372,7 @@ public final class LocalApic implements InterruptController {
         if (initPending) {
             return STOP_INIT;
         }
-        if (nmiPending || ((c.rflagsRest & Cpu.IF) != 0 && irrNonEmpty())) {
+        if (nmiPending || ((c.rflagsRest & Cpu.IF) != 0 && (irrNonEmpty() || extIntReady()))) {
             if (c.interruptShadow) {
                 // After STI, MOV SS or POP SS: the shadowed instruction ran in the block just finished (or runs
                 // in the next one); deliver at the next boundary.
@@ -339,6 +384,9 @@ public final class LocalApic implements InterruptController {
                 Interrupts.deliver(c, 2, false, 0, false);
             } else {
                 int v = acknowledge();
+                if (v < 0 && extIntReady()) {
+                    v = extInt.acknowledge(); // the APIC's own requests first, then the PIC's (as QEMU)
+                }
                 if (v >= 0) {
                     Interrupts.deliver(c, v, false, 0, false);
                 }
@@ -377,6 +425,16 @@ public final class LocalApic implements InterruptController {
         lvtLint1 = LVT_MASKED;
         lvtError = LVT_MASKED;
         nmiPending = false;
+    }
+
+    @Override
+    public long tscDeadline() {
+        return timer.tscDeadline();
+    }
+
+    @Override
+    public void setTscDeadline(long tsc) {
+        timer.setTscDeadline(tsc);
     }
 
     /** LINT0 as ExtINT and LINT1 as NMI, as firmware programs them (and as jkvm's KVM backend does). */
@@ -492,15 +550,20 @@ public final class LocalApic implements InterruptController {
             }
             case ICR_HI -> icrHi = v & 0xff000000;
             case LVT_TIMER -> {
-                lvtTimer = lvt(v, 0x300ff & ~(1 << 18)); // no TSC-deadline mode (not in CPUID)
-                timer.lvtChanged();
+                int old = lvtTimer;
+                lvtTimer = lvt(v, 0x700ff); // modes: one-shot, periodic, TSC-deadline
+                timer.lvtChanged(((old ^ lvtTimer) & TIMER_MODE) != 0);
             }
             case LVT_THERMAL -> lvtThermal = lvt(v, 0x107ff);
             case LVT_PERF -> lvtPerf = lvt(v, 0x107ff);
             case LVT_LINT0 -> lvtLint0 = lvt(v, 0x1a7ff);
             case LVT_LINT1 -> lvtLint1 = lvt(v, 0x1a7ff);
             case LVT_ERROR -> lvtError = lvt(v, 0x100ff);
-            case TIMER_INITIAL -> timer.setInitialCount(v);
+            case TIMER_INITIAL -> {
+                if ((lvtTimer & TIMER_MODE) != TIMER_MODE_TSC_DEADLINE) {
+                    timer.setInitialCount(v); // ignored in TSC-deadline mode (SDM 11.5.4.1)
+                }
+            }
             case TIMER_DIVIDE -> timer.setDivideConfig(v & 0xb);
             case VERSION, APR, PPR, RRD, TIMER_CURRENT -> { }
             default -> {

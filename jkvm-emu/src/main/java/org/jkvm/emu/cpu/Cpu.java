@@ -70,9 +70,11 @@ public final class Cpu {
 
     // MSRs without a dedicated field elsewhere.
     public long star, lstar, cstar, sfmask, kernelGsBase, tscAux, pat = 0x0007040600070406L, miscEnable = 1;
-    public long sysenterCs, sysenterEsp, sysenterEip, tscOffset, mtrrDefType;
+    public long sysenterCs, sysenterEsp, sysenterEip, tscOffset, tscAdjust, mtrrDefType;
     /** The VM-wide TSC synchronisation; a CPU of its own until the VM shares one ({@link TscSync}). */
     public TscSync tscSync = new TscSync();
+    /** The local APIC, for its MSRs (TSC deadline); set when the APIC attaches. */
+    public InterruptController apic;
 
     /** Current privilege level (CS.DPL; SDM vol. 3A 5.5). */
     public int cpl;

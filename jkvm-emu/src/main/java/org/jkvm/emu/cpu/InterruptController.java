@@ -18,5 +18,11 @@ public interface InterruptController {
 
     long mmioRead(long pa, int size);
 
+    /** IA32_TSC_DEADLINE (MSR 0x6E0): the armed deadline in TSC units, 0 when none (or not in deadline mode). */
+    long tscDeadline();
+
+    /** Arms (or with 0 disarms) the timer's TSC deadline; ignored unless the LVT timer is in TSC-deadline mode. */
+    void setTscDeadline(long tsc);
+
     void mmioWrite(long pa, int size, long value);
 }

@@ -1,19 +1,19 @@
 package org.jkvm.emu.cpu;
 
 /**
- * The model-specific registers this CPU model implements (SDM vol. 4 "Model-specific registers"): TSC, APIC base,
- * BIOS_SIGN_ID (microcode revision, always 0), ARCH_CAPABILITIES (read-only), SYSENTER, PAT, MISC_ENABLE, MTRR
+ * The model-specific registers this CPU model implements (SDM vol. 4 "Model-specific registers"): TSC, TSC_ADJUST, APIC
+ * base, BIOS_SIGN_ID (microcode revision, always 0), ARCH_CAPABILITIES (read-only), TSC_DEADLINE, SYSENTER, PAT, MISC_ENABLE, MTRR
  * capability and default type, EFER, STAR/LSTAR/CSTAR/SFMASK, FS/GS/kernel-GS base and TSC_AUX. Any other index raises #GP(0), as on hardware. The TSC counts nanoseconds of host time (1 GHz).
  */
 public final class Msrs {
-    public static final int TSC = 0x10, APIC_BASE = 0x1b, BIOS_SIGN_ID = 0x8b, ARCH_CAPABILITIES = 0x10a,
-            MTRRCAP = 0xfe, SYSENTER_CS = 0x174, SYSENTER_ESP = 0x175, SYSENTER_EIP = 0x176, MISC_ENABLE = 0x1a0, PAT = 0x277, MTRR_DEF_TYPE = 0x2ff,
+    public static final int TSC = 0x10, APIC_BASE = 0x1b, TSC_ADJUST = 0x3b, BIOS_SIGN_ID = 0x8b, ARCH_CAPABILITIES = 0x10a,
+            MTRRCAP = 0xfe, SYSENTER_CS = 0x174, TSC_DEADLINE = 0x6e0, SYSENTER_ESP = 0x175, SYSENTER_EIP = 0x176, MISC_ENABLE = 0x1a0, PAT = 0x277, MTRR_DEF_TYPE = 0x2ff,
             EFER = 0xc0000080, STAR = 0xc0000081, LSTAR = 0xc0000082, CSTAR = 0xc0000083, SFMASK = 0xc0000084,
             FS_BASE = 0xc0000100, GS_BASE = 0xc0000101, KERNEL_GS_BASE = 0xc0000102, TSC_AUX = 0xc0000103;
 
     /** Every MSR index {@link #read} accepts (for KVM_GET_MSR_INDEX_LIST-like listings and state transfer). */
-    public static final int[] INDICES = {TSC, APIC_BASE, BIOS_SIGN_ID, ARCH_CAPABILITIES, MTRRCAP, SYSENTER_CS,
-            SYSENTER_ESP, SYSENTER_EIP, MISC_ENABLE, PAT, MTRR_DEF_TYPE, EFER, STAR, LSTAR, CSTAR, SFMASK, FS_BASE, GS_BASE, KERNEL_GS_BASE,
+    public static final int[] INDICES = {TSC, APIC_BASE, TSC_ADJUST, BIOS_SIGN_ID, ARCH_CAPABILITIES, MTRRCAP, SYSENTER_CS,
+            SYSENTER_ESP, SYSENTER_EIP, TSC_DEADLINE, MISC_ENABLE, PAT, MTRR_DEF_TYPE, EFER, STAR, LSTAR, CSTAR, SFMASK, FS_BASE, GS_BASE, KERNEL_GS_BASE,
             TSC_AUX};
 
     /**
@@ -44,9 +44,11 @@ public final class Msrs {
         return switch (index) {
             case TSC -> tsc(c);
             case APIC_BASE -> c.apicBase;
+            case TSC_ADJUST -> c.tscAdjust;
             case BIOS_SIGN_ID -> 0; // microcode revision: none loaded
             case ARCH_CAPABILITIES -> ARCH_CAPABILITIES_VALUE;
             case MTRRCAP -> 0;
+            case TSC_DEADLINE -> c.apic != null ? c.apic.tscDeadline() : 0;
             case SYSENTER_CS -> c.sysenterCs;
             case SYSENTER_ESP -> c.sysenterEsp;
             case SYSENTER_EIP -> c.sysenterEip;
@@ -69,9 +71,22 @@ public final class Msrs {
     /** WRMSR; a non-canonical base or a reserved EFER bit raises #GP(0). */
     public static void write(Cpu c, int index, long v) {
         switch (index) {
-            case TSC -> c.tscOffset = c.tscSync.offsetForWrite(v);
+            case TSC -> {
+                long before = c.tscOffset;
+                c.tscOffset = c.tscSync.offsetForWrite(v);
+                c.tscAdjust += c.tscOffset - before; // SDM 18.17.3: a TSC write moves TSC_ADJUST along
+            }
+            case TSC_ADJUST -> {
+                c.tscOffset += v - c.tscAdjust;
+                c.tscAdjust = v;
+            }
             case APIC_BASE -> c.apicBase = v & 0xffffff900L;
             case BIOS_SIGN_ID -> { } // writing 0 before CPUID(1) latches the revision; there is none
+            case TSC_DEADLINE -> {
+                if (c.apic != null) {
+                    c.apic.setTscDeadline(v);
+                }
+            }
             case SYSENTER_CS -> c.sysenterCs = v & 0xffff;
             case SYSENTER_ESP -> c.sysenterEsp = canonical(c, v);
             case SYSENTER_EIP -> c.sysenterEip = canonical(c, v);
