@@ -14,13 +14,14 @@
 set -euo pipefail
 
 # Bump when the archive's layout or /init changes, so cached images are rebuilt.
-FORMAT=2
+FORMAT=3
 META_PKG=linux-image-cloud-amd64
 BUSYBOX_PKG=busybox-static
 # Module names as the kernel spells them (modules.dep file names with '-' -> '_'), in load order.
 WANTED_MODULES=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
                 virtio_blk failover net_failover virtio_net virtio_console virtio_rng virtio_balloon
-                vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport)
+                vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport
+                pvpanic pvpanic_mmio)
 
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/jkvm/images/debian-cloud"
 

@@ -14,9 +14,10 @@ package org.jkvm.acpi;
  * @param localApicGpa the local APICs' MMIO base
  * @param resetPort    I/O port of the FADT reset register
  * @param resetValue   byte the OS writes to {@code resetPort} to reset the machine
+ * @param hpetGpa      the HPET's MMIO base, described by an HPET table, or {@link #NO_HPET} for no table
  */
 public record AcpiConfig(int cpuCount, long baseGpa, int pmBasePort, int sciIrq, int ioApicId, long ioApicGpa,
-                         long localApicGpa, int resetPort, int resetValue) {
+                         long localApicGpa, int resetPort, int resetValue, long hpetGpa) {
     /** The PC's ACPI table area, 0xE0000-0xFFFFF, which Linux scans for the RSDP. */
     public static final long PC_TABLE_AREA_GPA = 0xE0000L;
     public static final int PC_PM_BASE_PORT = 0x600;
@@ -30,6 +31,10 @@ public record AcpiConfig(int cpuCount, long baseGpa, int pmBasePort, int sciIrq,
     public static final int MAX_CPU_COUNT = 4096;
     /** The highest I/O APIC ID: the MADT field is 8 bits and 0xFF is reserved as broadcast. */
     public static final int MAX_IO_APIC_ID = 0xFE;
+    /** {@link #hpetGpa()} when the machine has no HPET. */
+    public static final long NO_HPET = 0;
+    /** Where PCs put the HPET. */
+    public static final long PC_HPET_GPA = 0xFED0_0000L;
 
     public AcpiConfig {
         if (cpuCount < 1 || cpuCount > MAX_CPU_COUNT) {
@@ -54,6 +59,9 @@ public record AcpiConfig(int cpuCount, long baseGpa, int pmBasePort, int sciIrq,
         }
         checkMmio("ioApicGpa", ioApicGpa);
         checkMmio("localApicGpa", localApicGpa);
+        if (hpetGpa != NO_HPET) {
+            checkMmio("hpetGpa", hpetGpa);
+        }
         if (resetPort < 0 || resetPort > 0xFFFF) {
             throw new IllegalArgumentException(String.format("resetPort 0x%X is outside 0-0xFFFF", resetPort));
         }
@@ -62,9 +70,22 @@ public record AcpiConfig(int cpuCount, long baseGpa, int pmBasePort, int sciIrq,
         }
     }
 
+    /** A configuration without an HPET. */
+    public AcpiConfig(int cpuCount, long baseGpa, int pmBasePort, int sciIrq, int ioApicId, long ioApicGpa,
+                      long localApicGpa, int resetPort, int resetValue) {
+        this(cpuCount, baseGpa, pmBasePort, sciIrq, ioApicId, ioApicGpa, localApicGpa, resetPort, resetValue,
+                NO_HPET);
+    }
+
+    /** This configuration with an HPET at {@code gpa} (or none, with {@link #NO_HPET}). */
+    public AcpiConfig withHpet(long gpa) {
+        return new AcpiConfig(cpuCount, baseGpa, pmBasePort, sciIrq, ioApicId, ioApicGpa, localApicGpa, resetPort,
+                resetValue, gpa);
+    }
+
     /**
      * jkvm's PC: tables at 0xE0000, PM registers at 0x600, SCI on IRQ 9, I/O APIC at 0xFEC00000, local APICs at
-     * 0xFEE00000, reset by writing 0x06 to port 0xCF9. The I/O APIC ID is {@code cpuCount}, clear of every APIC ID,
+     * 0xFEE00000, reset by writing 0x06 to port 0xCF9, no HPET ({@link #withHpet} adds one). The I/O APIC ID is {@code cpuCount}, clear of every APIC ID,
      * while that fits in 8 bits; beyond 254 vCPUs no 8-bit ID is free and it is {@value #MAX_IO_APIC_ID} (x86-64
      * Linux keeps I/O APIC IDs apart from local APIC IDs, so the overlap is harmless there).
      *

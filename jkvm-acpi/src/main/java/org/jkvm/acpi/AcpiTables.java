@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * Builds jkvm's ACPI tables (ACPI 6.5 §5.2, "ACPI System Description Tables") as one image: RSDP, FACS, DSDT, FADT,
- * MADT, RSDT, XSDT, in that order from {@link AcpiConfig#baseGpa()}, each aligned as the spec asks (RSDP 16 bytes,
+ * MADT, HPET (when the machine has one), RSDT, XSDT, in that order from {@link AcpiConfig#baseGpa()}, each aligned as the spec asks (RSDP 16 bytes,
  * FACS 64 bytes, the rest 8 bytes).
  *
  * <p>The image must fit the legacy BIOS table area's size, {@value #MAX_IMAGE_SIZE_BYTES} bytes (0xE0000-0xFFFFF on
@@ -27,6 +27,7 @@ public final class AcpiTables {
     public static final String FACS = "FACS";
     public static final String DSDT = Dsdt.SIGNATURE;
     public static final String MADT = Madt.SIGNATURE;
+    public static final String HPET = Hpet.SIGNATURE;
 
     private AcpiTables() {
     }
@@ -44,7 +45,8 @@ public final class AcpiTables {
         byte[] facs = Facs.build();
         byte[] dsdt = Dsdt.build(config);
         byte[] madt = Madt.build(config);
-        List<String> rootEntries = List.of(FADT, MADT);
+        boolean hpet = config.hpetGpa() != AcpiConfig.NO_HPET;
+        List<String> rootEntries = hpet ? List.of(FADT, MADT, HPET) : List.of(FADT, MADT);
 
         Layout layout = new Layout(config.baseGpa());
         long rsdpGpa = layout.place(RootTables.RSDP_SIZE_BYTES, RootTables.RSDP_ALIGNMENT_BYTES);
@@ -52,11 +54,12 @@ public final class AcpiTables {
         long dsdtGpa = layout.place(dsdt.length, TABLE_ALIGNMENT_BYTES);
         long fadtGpa = layout.place(Fadt.SIZE_BYTES, TABLE_ALIGNMENT_BYTES);
         long madtGpa = layout.place(madt.length, TABLE_ALIGNMENT_BYTES);
+        long hpetGpa = hpet ? layout.place(Hpet.SIZE_BYTES, TABLE_ALIGNMENT_BYTES) : 0;
         long rsdtGpa = layout.place(RootTables.rsdtSizeBytes(rootEntries.size()), TABLE_ALIGNMENT_BYTES);
         long xsdtGpa = layout.place(RootTables.xsdtSizeBytes(rootEntries.size()), TABLE_ALIGNMENT_BYTES);
         checkFits(config.baseGpa(), layout.sizeBytes(), config.cpuCount());
 
-        List<Long> rootGpas = List.of(fadtGpa, madtGpa);
+        List<Long> rootGpas = hpet ? List.of(fadtGpa, madtGpa, hpetGpa) : List.of(fadtGpa, madtGpa);
         byte[] image = new byte[Math.toIntExact(layout.sizeBytes())];
         Map<String, Long> gpas = new LinkedHashMap<>();
         copy(image, config.baseGpa(), rsdpGpa, RootTables.rsdp(rsdtGpa, xsdtGpa), RSDP, gpas);
@@ -64,6 +67,9 @@ public final class AcpiTables {
         copy(image, config.baseGpa(), dsdtGpa, dsdt, DSDT, gpas);
         copy(image, config.baseGpa(), fadtGpa, Fadt.build(config, facsGpa, dsdtGpa), FADT, gpas);
         copy(image, config.baseGpa(), madtGpa, madt, MADT, gpas);
+        if (hpet) {
+            copy(image, config.baseGpa(), hpetGpa, Hpet.build(config.hpetGpa()), HPET, gpas);
+        }
         copy(image, config.baseGpa(), rsdtGpa, RootTables.rsdt(rootGpas), RSDT, gpas);
         copy(image, config.baseGpa(), xsdtGpa, RootTables.xsdt(rootGpas), XSDT, gpas);
         return new AcpiImage(config.baseGpa(), image, rsdpGpa, gpas);

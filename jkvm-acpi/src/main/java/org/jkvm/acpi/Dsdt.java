@@ -9,7 +9,8 @@ import org.jkvm.acpi.aml.AmlTerm;
 /**
  * The Differentiated System Description Table (ACPI 6.5 §5.2.11.1): a header and an AML definition block. jkvm's
  * holds the {@code \_S5_} soft-off package (§7.4.2, sleep type 5, what jkvm's PM device treats as soft-off) and, in
- * {@code \_SB}, the legacy ISA devices (COM1, the CMOS RTC, the i8042 keyboard controller) with their resources,
+ * {@code \_SB}, the legacy ISA devices (COM1, the CMOS RTC, the i8042 keyboard controller, the pvpanic port) with
+ * their resources,
  * and one processor device (ACPI0007, §8.4) per vCPU whose {@code _UID} matches the MADT's processor UID.
  */
 final class Dsdt {
@@ -28,6 +29,8 @@ final class Dsdt {
     static final int I8042_DATA_PORT = 0x60;
     static final int I8042_COMMAND_PORT = 0x64;
     static final int I8042_IRQ = 1;
+    /** QEMU's pvpanic ISA port (docs/specs/pvpanic.rst). */
+    static final int PVPANIC_PORT = 0x505;
     /** ISA IRQs the DSDT's devices use; the SCI must not share them (it is level-triggered, they are edge). */
     static final List<Integer> LEGACY_DEVICE_IRQS = List.of(I8042_IRQ, COM1_IRQ, RTC_IRQ);
     /** Processor devices are named C000..CFFF, so at most 4096 fit in the name space jkvm uses. */
@@ -65,6 +68,12 @@ final class Dsdt {
                         AmlResources.io16(I8042_DATA_PORT, I8042_DATA_PORT, 1, 1),
                         AmlResources.io16(I8042_COMMAND_PORT, I8042_COMMAND_PORT, 1, 1),
                         AmlResources.irqNoFlags(I8042_IRQ)))));
+        // QEMU's pvpanic device, as QEMU describes it, so Linux's pvpanic driver (pvpanic-mmio) binds to it.
+        systemBus.add(Aml.device("PEVT",
+                Aml.name("_HID", Aml.string("QEMU0001")),
+                Aml.name("_STA", Aml.integer(0xF)),
+                Aml.name("_CRS", AmlResources.template(
+                        AmlResources.io16(PVPANIC_PORT, PVPANIC_PORT, 1, 1)))));
         for (int cpu = 0; cpu < config.cpuCount(); cpu++) {
             systemBus.add(Aml.device(processorDeviceName(cpu),
                     Aml.name("_HID", Aml.string("ACPI0007")),

@@ -92,6 +92,21 @@ class IaslValidationTest {
                 .contains("ACPI Table Address   1 : 00000000" + madtAt);
     }
 
+    @Test
+    void hpetTableDecodesAndIsListedOnlyWhenTheMachineHasOne() throws Exception {
+        AcpiImage image = AcpiTables.build(AcpiConfig.pc(2).withHpet(AcpiConfig.PC_HPET_GPA));
+        assertThat(disassemble(image, "HPET")).containsPattern("Length : 00000038")
+                .containsPattern("Hardware Block ID : 8086A201")
+                .containsPattern("Address : 00000000FED00000")
+                .containsPattern("Minimum Clock Ticks : 0080");
+        String hpetAt = String.format("%08X", image.tableGpa("HPET"));
+        assertThat(disassemble(image, "XSDT")).contains("ACPI Table Address   2 : 00000000" + hpetAt);
+        assertThat(disassemble(image, "RSDT")).contains("ACPI Table Address   2 : " + hpetAt);
+        AcpiImage without = AcpiTables.build(AcpiConfig.pc(2));
+        assertThat(without.tableGpas()).doesNotContainKey("HPET");
+        assertThat(disassemble(without, "XSDT")).doesNotContain("ACPI Table Address   2");
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 300})
     void dsdtDisassemblesAndRecompilesToTheSameAml(int cpuCount) throws Exception {
@@ -99,7 +114,8 @@ class IaslValidationTest {
         String dsl = disassemble(AcpiTables.build(AcpiConfig.pc(cpuCount)), "DSDT");
         assertThat(dsl).contains("Name (_S5, Package (0x04)")
                 .contains("EisaId (\"PNP0501\")").contains("EisaId (\"PNP0B00\")").contains("EisaId (\"PNP0303\")")
-                .contains("Scope (\\_SB)").contains("Device (COM1)").contains("Device (RTC)").contains("Device (KBD)");
+                .contains("Scope (\\_SB)").contains("Device (COM1)").contains("Device (RTC)").contains("Device (KBD)")
+                .contains("Device (PEVT)").contains("Name (_HID, \"QEMU0001\")");
         assertThat(dsl).containsPattern("IO \\(Decode16,\\s+0x03F8,\\s+// Range Minimum\\s+0x03F8,\\s+// Range Maximum"
                 + "\\s+0x01,\\s+// Alignment\\s+0x08,");
         assertThat(dsl).containsPattern("IRQNoFlags \\(\\)\\s+\\{4\\}").containsPattern("IRQNoFlags \\(\\)\\s+\\{8\\}")
@@ -122,7 +138,8 @@ class IaslValidationTest {
             Files.write(dir.resolve(signature.toLowerCase() + ".dat"), TableBytes.table(image, signature));
         }
         AcpicaTool.Result result = acpiexec.run(dir, "-b",
-                "evaluate \\_S5; evaluate \\_SB.COM1._CRS; evaluate \\_SB.RTC._CRS; evaluate \\_SB.C003._UID",
+                "evaluate \\_S5; evaluate \\_SB.COM1._CRS; evaluate \\_SB.RTC._CRS; evaluate \\_SB.C003._UID; "
+                        + "evaluate \\_SB.PEVT._CRS",
                 "facp.dat", "dsdt.dat", "apic.dat");
         String out = result.output();
         assertThat(result.exitCode()).as(out).isZero();
@@ -132,6 +149,7 @@ class IaslValidationTest {
                 + "\\[Integer\\] = 0000000000000000\\s+\\[Integer\\] = 0000000000000000");
         assertThat(out).contains("47 01 F8 03 F8 03 01 08 22 10 00 79 00");
         assertThat(out).contains("47 01 70 00 70 00 01 02 22 00 01 79 00");
+        assertThat(out).contains("47 01 05 05 05 05 01 01 79 00"); // pvpanic: IO 0x505, one port
         assertThat(out).containsPattern("C003._UID returned object[^\\n]*\\n\\s+\\[Integer\\] = 0000000000000003");
     }
 }

@@ -70,7 +70,7 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
             vm.setMemory(memory);
             devices = new DeviceManager(vm, layout, consoleOutput, this, Clock.systemUTC());
 
-            AcpiImage acpi = AcpiTables.build(AcpiConfig.pc(config.cpus()));
+            AcpiImage acpi = AcpiTables.build(AcpiConfig.pc(config.cpus()).withHpet(devices.hpetGpa()));
             memory.write(acpi.baseGpa(), acpi.bytes());
             LoadedKernel kernel = KernelLoader.load(config.kernel(),
                     new BootConfig(layout, config.cmdline(), config.initrd(), acpi.rsdpGpa()), memory);
@@ -195,6 +195,11 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
     @Override
     public void reset(String how) {
         finish(ExitStatus.reset("guest reset through the " + how));
+    }
+
+    @Override
+    public void guestPanicked() {
+        finish(ExitStatus.panic("guest kernel panicked (pvpanic)"));
     }
 
     @Override

@@ -24,6 +24,17 @@ public sealed interface VmEvent {
         }
     }
 
+    /**
+     * The guest reported a kernel panic (QEMU's GUEST_PANICKED); {@code action} is what the VM does about it:
+     * "poweroff" (jkvm ends it with exit status 4, SHUTDOWN reason "guest-panic").
+     */
+    record GuestPanicked(String action) implements VmEvent {
+        @Override
+        public String name() {
+            return "GUEST_PANICKED";
+        }
+    }
+
     /** The power button was pressed (QEMU's POWERDOWN); the guest decides what to do. */
     record Powerdown() implements VmEvent {
         @Override

@@ -148,8 +148,13 @@ public final class VmSupervisor {
     }
 
     private ExitStatus end(ExitStatus status) {
-        state = status.code() == ExitStatus.GUEST_CRASH && status.cause() == ShutdownCause.HOST_ERROR
-                ? RunState.INTERNAL_ERROR : RunState.SHUTDOWN;
+        if (status.cause() == ShutdownCause.GUEST_PANIC) {
+            state = RunState.GUEST_PANICKED;
+            emit(new VmEvent.GuestPanicked("poweroff"));
+        } else {
+            state = status.code() == ExitStatus.GUEST_CRASH && status.cause() == ShutdownCause.HOST_ERROR
+                    ? RunState.INTERNAL_ERROR : RunState.SHUTDOWN;
+        }
         sendShutdown(status.cause());
         return status;
     }

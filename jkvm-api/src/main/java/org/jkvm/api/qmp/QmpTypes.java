@@ -65,6 +65,9 @@ public final class QmpTypes {
             optional("device", STR), optional("qdev", STR), optional("node-name", STR));
     public static final QapiType.Struct SHUTDOWN_DATA = QapiType.Struct.of("q_obj_SHUTDOWN-arg",
             required("guest", BOOL), required("reason", SHUTDOWN_CAUSE));
+    /** GUEST_PANICKED's data without the optional "info" (pvpanic carries no crash details). */
+    public static final QapiType.Struct GUEST_PANICKED_DATA = QapiType.Struct.of("q_obj_GUEST_PANICKED-arg",
+            required("action", QapiType.Enum.of("GuestPanicAction", "pause", "poweroff", "run")));
     public static final QapiType.Struct RESET_DATA = QapiType.Struct.of("q_obj_RESET-arg",
             required("guest", BOOL), required("reason", SHUTDOWN_CAUSE));
 

@@ -108,6 +108,7 @@ public final class VmCommands {
         t.addEvent(new QmpCommand.Event("RESET", QmpTypes.RESET_DATA));
         t.addEvent(new QmpCommand.Event("STOP", EMPTY));
         t.addEvent(new QmpCommand.Event("RESUME", EMPTY));
+        t.addEvent(new QmpCommand.Event("GUEST_PANICKED", QmpTypes.GUEST_PANICKED_DATA));
         return t;
     }
 

@@ -67,6 +67,7 @@ public final class CmosRtc implements BusDevice {
 
     private final Clock clock;
     private final InterruptLine irq8;
+    private final Runnable onReschedule;
     private final byte[] cmos = new byte[128];
     private final long startMillis;
 
@@ -85,11 +86,22 @@ public final class CmosRtc implements BusDevice {
      * @param irq8  the RTC interrupt (IRQ 8)
      */
     public CmosRtc(Clock clock, InterruptLine irq8) {
-        if (clock == null || irq8 == null) {
+        this(clock, irq8, () -> { });
+    }
+
+    /**
+     * @param clock        the time source; the RTC starts at its current time
+     * @param irq8         the RTC interrupt (IRQ 8)
+     * @param onReschedule called after a guest write to the time, alarm or control registers A and B, which may
+     *                     change when {@link #service} is next due (the VMM's timer thread re-reads it)
+     */
+    public CmosRtc(Clock clock, InterruptLine irq8, Runnable onReschedule) {
+        if (clock == null || irq8 == null || onReschedule == null) {
             throw new NullPointerException();
         }
         this.clock = clock;
         this.irq8 = irq8;
+        this.onReschedule = onReschedule;
         this.startMillis = clock.millis();
         cmos[REG_A] = A_DIVIDER_32KHZ | 0x06; // 32.768 kHz, 1024 Hz periodic rate
         cmos[REG_B] = B_24H;
@@ -171,6 +183,9 @@ public final class CmosRtc implements BusDevice {
             nmiMasked = (v & 0x80) != 0;
         } else if (offset == 1) {
             writeRegister(index, v);
+            if (index <= REG_B) {
+                onReschedule.run();
+            }
         }
     }
 

@@ -31,6 +31,22 @@ class CmosRtcTest {
     }
 
     @Test
+    void writesThatCanMoveTheNextInterruptAskForAReschedule() {
+        int[] calls = {0};
+        CmosRtc r = new CmosRtc(clock, irq8, () -> calls[0]++);
+        r.write(0, 1, 0x0B);
+        assertThat(calls[0]).as("selecting a register").isZero();
+        r.write(1, 1, 0x42); // PIE on
+        assertThat(calls[0]).isEqualTo(1);
+        r.write(0, 1, 0x01);
+        r.write(1, 1, 0x30); // alarm seconds
+        assertThat(calls[0]).isEqualTo(2);
+        r.write(0, 1, 0x20);
+        r.write(1, 1, 0x55); // plain CMOS RAM
+        assertThat(calls[0]).isEqualTo(2);
+    }
+
+    @Test
     void bcdTwentyFourHourIsTheDefault() {
         assertThat(reg(0x0B)).isEqualTo(0x02);
         assertThat(time()).containsExactly(0x07, 0x45, 0x13, 5, 0x29, 0x02, 0x24, 0x20);

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jkvm.devices.IoBus;
 import org.junit.jupiter.api.Test;
 
-/** DebugExit, PostCode and ResetControl: the one-register ports. */
+/** DebugExit, PostCode, ResetControl and PvPanic: the one-register ports. */
 class SmallPortsTest {
 
     @Test
@@ -34,6 +34,20 @@ class SmallPortsTest {
         assertThat(calls.get()).isZero();
         d.write(0, 8, -1L);
         assertThat(calls.get()).isEqualTo(1);
+    }
+
+    @Test
+    void pvPanicAdvertisesItsEventsAndReportsPanicsOnly() {
+        AtomicInteger panics = new AtomicInteger();
+        IoBus bus = new IoBus();
+        bus.register(0x505, 1, new PvPanic(panics::incrementAndGet));
+        assertThat(bus.read(0x505, 1)).isEqualTo(3);
+        bus.write(0x505, 1, PvPanic.CRASH_LOADED);
+        bus.write(0x505, 1, 0);
+        assertThat(panics.get()).isZero();
+        bus.write(0x505, 1, PvPanic.PANICKED);
+        bus.write(0x505, 1, 0xFF);
+        assertThat(panics.get()).isEqualTo(2);
     }
 
     @Test

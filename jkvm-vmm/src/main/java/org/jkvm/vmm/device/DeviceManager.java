@@ -11,8 +11,10 @@ import org.jkvm.devices.legacy.CmosRtc;
 import org.jkvm.devices.legacy.DebugExit;
 import org.jkvm.devices.legacy.I8042;
 import org.jkvm.devices.legacy.PostCode;
+import org.jkvm.devices.legacy.PvPanic;
 import org.jkvm.devices.legacy.ResetControl;
 import org.jkvm.devices.legacy.Serial16550;
+import org.jkvm.devices.timer.Hpet;
 import org.jkvm.devices.timer.Pit;
 import org.jkvm.hypervisor.IoHandler;
 import org.jkvm.hypervisor.Vm;
@@ -21,9 +23,10 @@ import org.jkvm.memory.PcMemoryLayout;
 /**
  * The PC platform's devices on their port-I/O and MMIO buses, and the vCPUs' {@link IoHandler}: every port or MMIO
  * exit is dispatched here. Addresses and IRQs are the PC's (and what jkvm's ACPI tables describe):
- * COM1 0x3F8 IRQ 4, i8042 0x60/0x64 IRQ 1, RTC 0x70 IRQ 8, POST 0x80, debug exit 0xF4, ACPI PM 0x600 SCI 9,
- * reset control 0xCF9. The PIT, PIC and IOAPIC are KVM's in-kernel ones on the kvm backend; on the software CPU the
- * PIC, IOAPIC and PIT (0x40, port B 0x61, IRQ 0) are jkvm's ({@link InterruptRouting}, {@link PlatformTimers}).
+ * COM1 0x3F8 IRQ 4, i8042 0x60/0x64 IRQ 1, RTC 0x70 IRQ 8, POST 0x80, debug exit 0xF4, pvpanic 0x505, ACPI PM
+ * 0x600 SCI 9, reset control 0xCF9. The PIT, PIC and IOAPIC are KVM's in-kernel ones on the kvm backend; on the
+ * software CPU the PIC, IOAPIC, PIT (0x40, port B 0x61, IRQ 0) and an HPET (0xFED00000) are jkvm's
+ * ({@link InterruptRouting}, {@link PlatformTimers}), and the timer thread also raises the RTC's IRQ 8 on time.
  */
 public final class DeviceManager implements IoHandler, AutoCloseable {
     public static final int COM1_PORT = 0x3f8;
@@ -34,6 +37,7 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
     public static final int RTC_IRQ = 8;
     public static final int POST_PORT = 0x80;
     public static final int DEBUG_EXIT_PORT = 0xf4;
+    public static final int PVPANIC_PORT = 0x505;
     public static final int PM_PORT = 0x600;
     public static final int SCI_IRQ = 9;
     public static final int S5_SLEEP_TYPE = 5;
@@ -41,6 +45,7 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
     public static final int PIT_PORT = 0x40;
     public static final int PIT_IRQ = 0;
     public static final int PORT_B = 0x61;
+    public static final long HPET_GPA = 0xfed0_0000L;
 
     private final IoBus pio = new IoBus();
     private final IoBus mmio = new IoBus();
@@ -59,21 +64,28 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
         pio.register(I8042_PORT, 1, i8042);
         pio.register(I8042_PORT + 4, 1, new OffsetDevice(i8042, 4));
         if (irqs.needsPit()) {
+            // The VMM's timers: HPET, PIT and the RTC's interrupts, on one timer thread. In legacy replacement
+            // mode the HPET takes IRQ 0 and IRQ 8 from the PIT and the RTC, as the chipset does.
             PlatformTimers[] holder = new PlatformTimers[1];
-            Pit pit = new Pit(irqs.isaLine(PIT_IRQ), System::nanoTime, () -> holder[0].wake());
-            holder[0] = new PlatformTimers(List.of(pit));
+            Runnable wake = () -> holder[0].wake();
+            Hpet hpet = new Hpet(irqs.gsis(), System::nanoTime, wake);
+            Pit pit = new Pit(hpet.unlessLegacyReplacement(irqs.isaLine(PIT_IRQ)), System::nanoTime, wake);
+            rtc = new CmosRtc(clock, hpet.unlessLegacyReplacement(irqs.isaLine(RTC_IRQ)), wake);
+            holder[0] = new PlatformTimers(List.of(pit, hpet, new RtcTimer(rtc)));
             timers = holder[0];
             pio.register(PIT_PORT, 4, pit);
             pio.register(PORT_B, 1, pit.portB());
+            mmio.register(HPET_GPA, Hpet.LENGTH, hpet);
             timers.start();
         } else {
             timers = null; // KVM's in-kernel PIT owns 0x40-0x43 and 0x61
+            rtc = new CmosRtc(clock, irqs.isaLine(RTC_IRQ));
         }
-        rtc = new CmosRtc(clock, irqs.isaLine(RTC_IRQ));
         rtc.setMemorySizes(layout.lowRamEnd(), layout.sizeBytes() - layout.lowRamEnd());
         pio.register(RTC_PORT, 2, rtc);
         pio.register(POST_PORT, 1, new PostCode());
         pio.register(DEBUG_EXIT_PORT, 4, new DebugExit(events::debugExit));
+        pio.register(PVPANIC_PORT, 1, new PvPanic(events::guestPanicked));
         acpiPm = new AcpiPm(irqs.isaLine(SCI_IRQ), events::powerOff, S5_SLEEP_TYPE);
         pio.register(PM_PORT, 12, acpiPm);
         pio.register(RESET_CONTROL_PORT, 1, new ResetControl(() -> events.reset("reset control register")));
@@ -98,6 +110,11 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
         public void write(long offset, int size, long value) {
             device.write(offset + shift, size, value);
         }
+    }
+
+    /** Where the HPET is, or 0 when this platform has none (the kvm backend). */
+    public long hpetGpa() {
+        return timers != null ? HPET_GPA : 0;
     }
 
     public Serial16550 serial() {

@@ -2,17 +2,20 @@ package org.jkvm.vmm.device;
 
 import org.jkvm.devices.InterruptLine;
 import org.jkvm.devices.IoBus;
+import org.jkvm.devices.irq.GsiSink;
 import org.jkvm.devices.irq.IoApic;
 import org.jkvm.devices.irq.IrqRouter;
 import org.jkvm.devices.irq.Pic8259;
+import org.jkvm.hypervisor.ExtIntSource;
 import org.jkvm.hypervisor.Vm;
 
 /**
  * How device interrupt lines reach the guest. With the backend's irqchip (KVM's in-kernel PIC and IOAPIC) an ISA
  * IRQ is a {@code KVM_IRQ_LINE} on the GSI of the same number (KVM's default routing sends GSI 0 to IOAPIC pin 2
  * itself). With the VMM's irqchip (the software CPU) jkvm models the 8259A pair and the IOAPIC here: ports 0x20,
- * 0xA0 and the ELCR at 0x4D0, the IOAPIC page at 0xFEC00000, and the IOAPIC's messages go to the backend's local
- * APICs, whose level-triggered EOIs come back for the remote IRR.
+ * 0xA0 and the ELCR at 0x4D0, the IOAPIC page at 0xFEC00000; the IOAPIC's messages go to the backend's local
+ * APICs, whose level-triggered EOIs come back for the remote IRR, and the PIC's INTR to the bootstrap processor's
+ * LINT0 (ExtINT).
  */
 public abstract sealed class InterruptRouting permits InterruptRouting.Backend, InterruptRouting.Vmm {
     public static final long IOAPIC_GPA = 0xfec0_0000L;
@@ -23,6 +26,11 @@ public abstract sealed class InterruptRouting permits InterruptRouting.Backend, 
     /** True when the platform's PIT is the VMM's (the backend has none of its own). */
     public boolean needsPit() {
         return this instanceof Vmm;
+    }
+
+    /** The IOAPIC inputs by GSI, for a device that picks its input at run time (the HPET); VMM irqchip only. */
+    public GsiSink gsis() {
+        throw new UnsupportedOperationException("GSI lines are only routed by the VMM's irqchip");
     }
 
     /** Chooses by the VM's {@link Vm#irqchip()}, registering the VMM's controllers on the buses when needed. */
@@ -50,9 +58,25 @@ public abstract sealed class InterruptRouting permits InterruptRouting.Backend, 
         private final IrqRouter router;
 
         Vmm(Vm vm, IoBus pio, IoBus mmio) {
-            // The 8259A's INTR output would reach LINT0 as ExtINT; the software CPU's LAPIC does not take ExtINT
-            // yet, so the PIC serves masking and probing while interrupts flow through the IOAPIC.
-            Pic8259 pic = new Pic8259(InterruptLine.NONE);
+            // The 8259A's INTR output reaches the bootstrap processor's LINT0 (virtual wire mode, ExtINT): the
+            // vCPU runs the acknowledge cycle itself when it takes the interrupt.
+            Runnable[] raised = {() -> { }};
+            Pic8259 pic = new Pic8259(level -> {
+                if (level) {
+                    raised[0].run();
+                }
+            });
+            raised[0] = vm.connectExtInt(new ExtIntSource() {
+                @Override
+                public boolean interruptRequested() {
+                    return pic.interruptRequested();
+                }
+
+                @Override
+                public int acknowledge() {
+                    return pic.acknowledge();
+                }
+            });
             IoApic ioApic = new IoApic(vm::deliverApicMessage);
             pio.register(0x20, 2, pic.master());
             pio.register(0xa0, 2, pic.slave());
@@ -65,6 +89,11 @@ public abstract sealed class InterruptRouting permits InterruptRouting.Backend, 
         @Override
         public InterruptLine isaLine(int irq) {
             return router.isaLine(irq);
+        }
+
+        @Override
+        public GsiSink gsis() {
+            return router;
         }
     }
 }

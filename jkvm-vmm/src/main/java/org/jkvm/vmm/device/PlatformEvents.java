@@ -8,6 +8,9 @@ public interface PlatformEvents {
     /** A reset through the keyboard controller or the reset control register. */
     void reset(String how);
 
+    /** The guest kernel panicked and said so through the pvpanic device. */
+    void guestPanicked();
+
     /** A write to the debug-exit port: jkvm exits with {@code status}. */
     void debugExit(int status);
 }
