@@ -9,6 +9,7 @@ import org.jkvm.virtio.DescriptorChain;
 import org.jkvm.virtio.QueueError;
 import org.jkvm.virtio.VirtQueue;
 import org.jkvm.virtio.VirtQueueException;
+import org.jkvm.virtio.VirtioDevice;
 
 /**
  * Processes the requests of one virtio-blk queue (virtio 1.2 section 5.2.6): struct virtio_blk_req is a 16-byte
@@ -34,7 +35,7 @@ import org.jkvm.virtio.VirtQueueException;
  * Every completion writes the whole device-writable part (data, zeroes where nothing was produced, status), and
  * reports exactly that length in the used ring.
  */
-public final class BlockRequestHandler {
+public final class BlockRequestHandler implements VirtioDevice.QueueHandler {
     private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final int BOUNCE_BYTES = 1 << 20;
@@ -100,6 +101,7 @@ public final class BlockRequestHandler {
      *
      * @throws VirtQueueException the queue or a request is malformed: set DEVICE_NEEDS_RESET
      */
+    @Override
     public boolean process() throws VirtQueueException {
         boolean completed = false;
         do {
