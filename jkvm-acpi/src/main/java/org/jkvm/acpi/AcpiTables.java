@@ -27,6 +27,7 @@ public final class AcpiTables {
     public static final String FACS = "FACS";
     public static final String DSDT = Dsdt.SIGNATURE;
     public static final String MADT = Madt.SIGNATURE;
+    public static final String MCFG = Mcfg.SIGNATURE;
 
     private AcpiTables() {
     }
@@ -37,14 +38,25 @@ public final class AcpiTables {
      * @throws IllegalArgumentException if the tables do not fit (naming the size and the limit they break)
      */
     public static AcpiImage build(AcpiConfig config) {
+        return build(config, null);
+    }
+
+    /**
+     * Lays out and encodes every table for {@code config}, with a PCI host bridge (MCFG, and {@code \_SB.PCI0} in
+     * the DSDT) when {@code pci} is not null.
+     *
+     * @throws IllegalArgumentException if the tables do not fit (naming the size and the limit they break)
+     */
+    public static AcpiImage build(AcpiConfig config, PciHostConfig pci) {
         if (config.cpuCount() > Dsdt.MAX_PROCESSOR_DEVICES) {
             throw new IllegalArgumentException("cpuCount " + config.cpuCount() + " exceeds the "
                     + Dsdt.MAX_PROCESSOR_DEVICES + " processor devices the DSDT can name");
         }
         byte[] facs = Facs.build();
-        byte[] dsdt = Dsdt.build(config);
+        byte[] dsdt = Dsdt.build(config, pci);
         byte[] madt = Madt.build(config);
-        List<String> rootEntries = List.of(FADT, MADT);
+        byte[] mcfg = pci == null ? null : Mcfg.build(pci);
+        List<String> rootEntries = pci == null ? List.of(FADT, MADT) : List.of(FADT, MADT, MCFG);
 
         Layout layout = new Layout(config.baseGpa());
         long rsdpGpa = layout.place(RootTables.RSDP_SIZE_BYTES, RootTables.RSDP_ALIGNMENT_BYTES);
@@ -52,11 +64,12 @@ public final class AcpiTables {
         long dsdtGpa = layout.place(dsdt.length, TABLE_ALIGNMENT_BYTES);
         long fadtGpa = layout.place(Fadt.SIZE_BYTES, TABLE_ALIGNMENT_BYTES);
         long madtGpa = layout.place(madt.length, TABLE_ALIGNMENT_BYTES);
+        long mcfgGpa = mcfg == null ? 0 : layout.place(mcfg.length, TABLE_ALIGNMENT_BYTES);
         long rsdtGpa = layout.place(RootTables.rsdtSizeBytes(rootEntries.size()), TABLE_ALIGNMENT_BYTES);
         long xsdtGpa = layout.place(RootTables.xsdtSizeBytes(rootEntries.size()), TABLE_ALIGNMENT_BYTES);
         checkFits(config.baseGpa(), layout.sizeBytes(), config.cpuCount());
 
-        List<Long> rootGpas = List.of(fadtGpa, madtGpa);
+        List<Long> rootGpas = mcfg == null ? List.of(fadtGpa, madtGpa) : List.of(fadtGpa, madtGpa, mcfgGpa);
         byte[] image = new byte[Math.toIntExact(layout.sizeBytes())];
         Map<String, Long> gpas = new LinkedHashMap<>();
         copy(image, config.baseGpa(), rsdpGpa, RootTables.rsdp(rsdtGpa, xsdtGpa), RSDP, gpas);
@@ -64,6 +77,9 @@ public final class AcpiTables {
         copy(image, config.baseGpa(), dsdtGpa, dsdt, DSDT, gpas);
         copy(image, config.baseGpa(), fadtGpa, Fadt.build(config, facsGpa, dsdtGpa), FADT, gpas);
         copy(image, config.baseGpa(), madtGpa, madt, MADT, gpas);
+        if (mcfg != null) {
+            copy(image, config.baseGpa(), mcfgGpa, mcfg, MCFG, gpas);
+        }
         copy(image, config.baseGpa(), rsdtGpa, RootTables.rsdt(rootGpas), RSDT, gpas);
         copy(image, config.baseGpa(), xsdtGpa, RootTables.xsdt(rootGpas), XSDT, gpas);
         return new AcpiImage(config.baseGpa(), image, rsdpGpa, gpas);
