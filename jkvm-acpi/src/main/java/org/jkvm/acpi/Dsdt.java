@@ -93,12 +93,12 @@ final class Dsdt {
     /**
      * The PCI root bridge (PCI Firmware Specification 3.0 section 4.1.5; ACPI 6.5 §6.2.13 for {@code _PRT}):
      * {@code \_SB.PCI0}, a PCI Express root (PNP0A08) compatible with PCI (PNP0A03), segment 0, bus 0, whose
-     * {@code _CRS} lists bus 0-0xFF, the config ports, the I/O space around them and the MMIO windows, and whose
+     * {@code _CRS} lists bus 0 (what MCFG covers), the config ports, the I/O space around them and the MMIO windows, and whose
      * {@code _PRT} wires each slot's INTA-INTD straight to I/O APIC inputs (GSIs, no link devices).
      */
     static AmlTerm pciRoot(PciHostConfig pci) {
         List<byte[]> crs = new ArrayList<>();
-        crs.add(AmlResources.wordBusNumber(0, 0xFF));
+        crs.add(AmlResources.wordBusNumber(0, 0)); // the bus MCFG covers
         crs.add(AmlResources.io16(PCI_CONFIG_PORT, PCI_CONFIG_PORT, 1, 8));
         crs.add(AmlResources.wordIo(0x0000, PCI_CONFIG_PORT - 1));
         crs.add(AmlResources.wordIo(0x0D00, 0xFFFF));

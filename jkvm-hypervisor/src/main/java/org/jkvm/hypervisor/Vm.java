@@ -54,6 +54,24 @@ public interface Vm extends AutoCloseable {
         throw new UnsupportedOperationException("the " + irqchip() + " irqchip reports no EOIs to the VMM");
     }
 
+    /**
+     * {@link Irqchip#BACKEND} only: delivers one message-signalled interrupt, a write of {@code data} to
+     * {@code address} (the local APICs' 0xFEExxxxx window; KVM_SIGNAL_MSI on KVM). With {@link Irqchip#VMM} the VMM
+     * decodes MSIs itself and uses {@link #deliverApicMessage}.
+     */
+    default void signalMsi(long address, int data) {
+        throw new UnsupportedOperationException("the " + irqchip() + " irqchip takes no MSI from the VMM");
+    }
+
+    /**
+     * Asks the backend to turn guest writes of {@code length} bytes to MMIO address {@code gpa} into a signal on
+     * {@code eventFd} without an exit to the VMM (KVM_IOEVENTFD), or with {@code assign} false to stop doing so.
+     * Returns false when the backend cannot (then the writes reach the {@link IoHandler} as usual).
+     */
+    default boolean ioEventFd(long gpa, int length, int eventFd, boolean assign) {
+        return false;
+    }
+
     @Override
     void close();
 }

@@ -1,5 +1,8 @@
 package org.jkvm.kvm.backend;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -21,6 +24,8 @@ final class KvmVm implements Vm {
     static final long IDENTITY_MAP_GPA = 0xfffb_c000L;
 
     private final VmFd vm;
+    /** One struct kvm_msi reused by every {@link #signalMsi} (serialised on it). */
+    private final MemorySegment msi = Arena.ofAuto().allocate(KvmAbi.KVM_MSI_SIZE, 8);
 
     KvmVm(VmFd vm) {
         this.vm = vm;
@@ -102,6 +107,22 @@ final class KvmVm implements Vm {
     @Override
     public void setIrqLine(int gsi, boolean level) {
         vm.irqLine(gsi, level);
+    }
+
+    @Override
+    public void signalMsi(long address, int data) {
+        synchronized (msi) {
+            msi.set(ValueLayout.JAVA_INT, 0, (int) address);
+            msi.set(ValueLayout.JAVA_INT, 4, (int) (address >>> 32));
+            msi.set(ValueLayout.JAVA_INT, 8, data);
+            vm.signalMsi(msi);
+        }
+    }
+
+    @Override
+    public boolean ioEventFd(long gpa, int length, int eventFd, boolean assign) {
+        vm.ioeventfd(gpa, length, false, null, eventFd, !assign);
+        return true;
     }
 
     @Override
