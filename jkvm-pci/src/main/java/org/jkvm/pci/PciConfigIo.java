@@ -43,7 +43,7 @@ public final class PciConfigIo {
             @Override
             public long read(long offset, int size) {
                 int a = address;
-                if ((a & ENABLE) == 0 || offset < 0 || offset + size > 4) {
+                if ((a & ENABLE) == 0 || !validData(offset, size)) {
                     return PciBus.allOnes(size);
                 }
                 return bus.configRead(bus(a), device(a), function(a), register(a) + (int) offset, size);
@@ -52,11 +52,16 @@ public final class PciConfigIo {
             @Override
             public void write(long offset, int size, long value) {
                 int a = address;
-                if ((a & ENABLE) != 0 && offset >= 0 && offset + size <= 4) {
+                if ((a & ENABLE) != 0 && validData(offset, size)) {
                     bus.configWrite(bus(a), device(a), function(a), register(a) + (int) offset, size, value);
                 }
             }
         };
+    }
+
+    /** Byte, word or doubleword accesses that stay inside CONFIG_DATA. */
+    private static boolean validData(long offset, int size) {
+        return (size == 1 || size == 2 || size == 4) && offset >= 0 && offset + size <= 4;
     }
 
     private static int bus(int a) {

@@ -85,6 +85,9 @@ class PciBusTest {
         assertThat(address.read(0, 4)).isEqualTo(0x8000_0000L);
         address.write(0, 1, 0x55); // byte writes (0xCFB tricks) do not change it
         assertThat(address.read(0, 4)).isEqualTo(0x8000_0000L);
+        assertThat(data.read(0, 3)).isEqualTo(0xff_ffffL); // odd sizes and offsets past the register: no access
+        assertThat(data.read(2, 4)).isEqualTo(0xffff_ffffL);
+        data.write(0, -5, 0);
     }
 
     @Test

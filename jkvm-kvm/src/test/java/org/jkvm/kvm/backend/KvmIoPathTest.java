@@ -194,4 +194,24 @@ class KvmIoPathTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> vm.fd().setGsiRouting(
                 List.of(new VmFd.GsiRoute.Irqchip(0, 7, 0)))).hasMessageContaining("KVM_SET_GSI_ROUTING");
     }
+
+    @Test
+    void vmLevelMmioIoeventfdAndMsiAsTheVirtioTransportUsesThem() {
+        int notify = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        try {
+            // a virtio notify address in the 64-bit PCI window, 2-byte writes
+            assertThat(vm.ioEventFd(0x1_0000_3000L, 2, notify, true)).isTrue();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> vm.ioEventFd(0x1_0000_3000L, 2, notify, true))
+                    .hasMessageContaining("KVM_IOEVENTFD"); // the same registration twice: EEXIST
+            assertThat(vm.ioEventFd(0x1_0000_3000L, 2, notify, false)).isTrue();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> vm.ioEventFd(0x1_0000_3000L, 2, notify, false))
+                    .hasMessageContaining("KVM_IOEVENTFD"); // nothing left to deassign
+        } finally {
+            Libc.close(notify);
+        }
+        // the reused struct kvm_msi: accepted every time (the reset LAPIC is disabled, so nothing is delivered)
+        for (int i = 0; i < 3; i++) {
+            vm.signalMsi(0xfee0_0000L, 0x41 + i);
+        }
+    }
 }
