@@ -125,7 +125,7 @@ public final class MsixTable {
         if (functionMasked || entryMasked(vector)) {
             pending[vector >>> 6] |= 1L << vector;
         } else {
-            sink.signal(address(vector), words[vector * 4 + 2]);
+            sink.signal(vector, address(vector), words[vector * 4 + 2]);
         }
         return true;
     }
@@ -147,7 +147,7 @@ public final class MsixTable {
 
     private void send(int vector) {
         pending[vector >>> 6] &= ~(1L << vector);
-        sink.signal(address(vector), words[vector * 4 + 2]);
+        sink.signal(vector, address(vector), words[vector * 4 + 2]);
     }
 
     /** A guest read of the table at {@code offset} (from the table's start). */
@@ -179,8 +179,12 @@ public final class MsixTable {
         if ((w & 3) == 3) {
             value &= VECTOR_MASKED; // the other vector control bits are reserved
         }
+        int old = words[w];
         words[w] = value;
         int vector = w >>> 2;
+        if ((w & 3) != 3 && old != value) {
+            sink.programmed(vector, address(vector), words[vector * 4 + 2]);
+        }
         if ((w & 3) == 3 && (value & VECTOR_MASKED) == 0 && enabled && !functionMasked && isPending(vector)) {
             send(vector);
         }

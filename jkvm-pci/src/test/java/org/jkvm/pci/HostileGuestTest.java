@@ -82,7 +82,7 @@ class HostileGuestTest {
             PciBus bus = new PciBus(List.of(LOW, HIGH));
             bus.add(new HostBridge());
             int[] kicks = new int[1];
-            VirtioPciDevice dev = new VirtioPciDevice(new Sink(), memory, 0xff0000, (a, d) -> { },
+            VirtioPciDevice dev = new VirtioPciDevice(new Sink(), memory, 0xff0000, (v, a, d) -> { },
                     level -> { }, new VirtioPciDevice.Hooks() {
                         @Override
                         public void kick(int queue) {

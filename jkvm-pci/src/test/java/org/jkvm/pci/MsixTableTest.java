@@ -9,7 +9,18 @@ import org.junit.jupiter.api.Test;
 
 class MsixTableTest {
     private final List<String> sent = new ArrayList<>();
-    private final MsixTable t = new MsixTable(3, (a, d) -> sent.add(Long.toHexString(a) + "/" + d));
+    private final List<String> programmed = new ArrayList<>();
+    private final MsixTable t = new MsixTable(3, new MsiSink() {
+        @Override
+        public void signal(int vector, long address, int data) {
+            sent.add(Long.toHexString(address) + "/" + data);
+        }
+
+        @Override
+        public void programmed(int vector, long address, int data) {
+            programmed.add(vector + ":" + Long.toHexString(address) + "/" + data);
+        }
+    });
 
     private void program(int v, long address, int data) {
         t.writeTable(v * 16L, 8, address);
@@ -57,6 +68,15 @@ class MsixTableTest {
         assertThat(t.readPba(0, 4)).isEqualTo(5);
         t.setControl(true, false);
         assertThat(sent).containsExactly("fee00000/48", "fee00000/50");
+    }
+
+    @Test
+    void messageChangesAreReportedOncePerChange() {
+        program(1, 0xfee0_1000L, 0x42);  // address as one quadword, then data
+        program(1, 0xfee0_1000L, 0x42);  // the same again: no change
+        unmask(1);                       // vector control: not a message change
+        t.writeTable(16, 4, 0xfee0_2000L);
+        assertThat(programmed).containsExactly("1:fee01000/0", "1:fee01000/66", "1:fee02000/66");
     }
 
     @Test

@@ -87,7 +87,7 @@ class VirtioPciDeviceTest {
     private final List<String> moves = new ArrayList<>();
     private final boolean[] intx = new boolean[1];
     private final VirtioPciDevice pci = new VirtioPciDevice(device, memory, 0x010000,
-            (a, d) -> msis.add(Long.toHexString(a) + "/" + d), level -> intx[0] = level,
+            (v, a, d) -> msis.add(Long.toHexString(a) + "/" + d), level -> intx[0] = level,
             new VirtioPciDevice.Hooks() {
                 @Override
                 public void kick(int queue) {

@@ -15,7 +15,6 @@ import org.jkvm.memory.GuestMemory;
 import org.jkvm.memory.PcMemoryLayout;
 import org.jkvm.pci.BarAllocator;
 import org.jkvm.pci.HostBridge;
-import org.jkvm.pci.MsiSink;
 import org.jkvm.pci.PciBus;
 import org.jkvm.pci.PciConfigIo;
 import org.jkvm.pci.PciConfigSpace;
@@ -29,7 +28,8 @@ import org.jkvm.pci.virtio.VirtioPciDevice;
  * and a 64-bit window above RAM; one virtio-blk PCI device per disk in slots 1, 2, ... with firmware-assigned BARs
  * and INTA on GSI 16 + ((slot + pin) mod 4) (the DSDT's {@code _PRT}). Queue notifications go through one eventfd
  * per queue to the {@link EventLoop} thread: written by KVM itself (ioeventfd on the notify address) or by the
- * vCPU's MMIO write on the software CPU; completions interrupt through MSI-X ({@link MsiDelivery}) or INTx.
+ * vCPU's MMIO write on the software CPU; completions interrupt through MSI-X ({@link MsiDelivery}: irqfd on KVM) or
+ * INTx.
  */
 public final class PciPlatform {
     public static final long MMIO32_GPA = 0xc000_0000L;
@@ -54,6 +54,7 @@ public final class PciPlatform {
     private final EventLoop loop = new EventLoop();
     private final List<QueueEvent> events = new ArrayList<>();
     private final List<Disk> disks = new ArrayList<>();
+    private final List<MsiDelivery> msiSinks = new ArrayList<>();
 
     /**
      * Builds the bus, registers it on {@code pio} and {@code mmio}, and opens and plugs every disk.
@@ -78,10 +79,9 @@ public final class PciPlatform {
         for (PciWindow w : bus.windows()) {
             mmio.register(w.baseGpa(), w.sizeBytes(), bus.windowDevice(w));
         }
-        MsiSink msi = MsiDelivery.forVm(vm);
         try {
             for (DiskConfig config : diskConfigs) {
-                addDisk(vm, memory, irqs, msi, allocator, config);
+                addDisk(vm, memory, irqs, allocator, config);
             }
         } catch (RuntimeException e) {
             close();
@@ -90,7 +90,7 @@ public final class PciPlatform {
         loop.start();
     }
 
-    private void addDisk(Vm vm, GuestMemory memory, InterruptRouting irqs, MsiSink msi, BarAllocator allocator,
+    private void addDisk(Vm vm, GuestMemory memory, InterruptRouting irqs, BarAllocator allocator,
                          DiskConfig config) {
         RawDisk image;
         try {
@@ -108,6 +108,8 @@ public final class PciPlatform {
                 events.add(queueEvents[q]);
             }
             int gsi = host.intxGsi(slot, 0);
+            MsiDelivery msi = MsiDelivery.forDevice(vm, blk.numQueues() + 1);
+            msiSinks.add(msi);
             device = new VirtioPciDevice(blk, memory, CLASS_STORAGE_SCSI, msi, irqs.gsiLine(gsi),
                     hooks(vm, queueEvents), config.id().orElse(""));
             device.config().put(PciConfigSpace.INTERRUPT_LINE, 1, gsi);
@@ -194,6 +196,10 @@ public final class PciPlatform {
             e.close();
         }
         events.clear();
+        for (MsiDelivery m : msiSinks) {
+            m.close();
+        }
+        msiSinks.clear();
         for (Disk d : disks) {
             d.image().close();
         }

@@ -171,8 +171,77 @@ class PciPlatformTest {
 
     @Test
     void msiOutsideTheApicWindowIsDropped() {
-        MsiDelivery.forVm(vm).signal(0x1000, 0x41);
-        MsiDelivery.forVm(vm).signal(0xfee0_100cL, 0x80b1); // APIC 1, logical, level-triggered, vector 0xb1
+        MsiDelivery.forDevice(vm, 2).signal(0, 0x1000, 0x41);
+        MsiDelivery.forDevice(vm, 2).signal(1, 0xfee0_100cL, 0x80b1); // APIC 1, logical, level-triggered, 0xb1
         assertThat(vm.messages).containsExactly("dest 1 logical vector 0xb1 mode 0 level");
+    }
+
+    /** KVM's shape: the backend's irqchip with MSI routes; records what the delivery asks of it. */
+    static final class RoutingVm implements Vm {
+        final List<String> calls = new java.util.ArrayList<>();
+        final java.util.Map<Integer, Integer> boundFds = new java.util.HashMap<>();
+        int nextGsi = 24;
+
+        @Override
+        public void setMemory(GuestMemory memory) {
+        }
+
+        @Override
+        public Vcpu createVcpu(int index) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void setIrqLine(int gsi, boolean level) {
+        }
+
+        @Override
+        public boolean supportsMsiRoutes() {
+            return true;
+        }
+
+        @Override
+        public int allocateMsiGsi() {
+            return nextGsi++;
+        }
+
+        @Override
+        public void setMsiRoute(int gsi, long address, int data) {
+            calls.add("route " + gsi + " " + Long.toHexString(address) + "/" + Integer.toHexString(data));
+        }
+
+        @Override
+        public void irqfd(int eventFd, int gsi, boolean assign) {
+            calls.add((assign ? "irqfd " : "unbind ") + gsi);
+            boundFds.put(gsi, eventFd);
+        }
+
+        @Override
+        public void signalMsi(long address, int data) {
+            calls.add("signal " + Long.toHexString(address) + "/" + Integer.toHexString(data));
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void onKvmProgrammedVectorsFireThroughIrqfd() {
+        RoutingVm kvm = new RoutingVm();
+        try (MsiDelivery msi = MsiDelivery.forDevice(kvm, 2)) {
+            msi.signal(1, 0xfee0_0000L, 0x42); // not programmed yet: KVM_SIGNAL_MSI
+            msi.programmed(1, 0xfee0_0000L, 0x42);
+            msi.programmed(1, 0xfee0_1000L, 0x42); // the route changes, the irqfd stays
+            msi.programmed(5, 0xfee0_0000L, 0x42); // no such vector
+            msi.signal(1, 0xfee0_1000L, 0x42);
+            msi.signal(1, 0xfee0_1000L, 0x42);
+            assertThat(kvm.calls).containsExactly("signal fee00000/42", "route 24 fee00000/42", "irqfd 24",
+                    "route 24 fee01000/42");
+            java.lang.foreign.MemorySegment counter = java.lang.foreign.Arena.ofAuto().allocate(8);
+            assertThat(org.jkvm.sys.Libc.readRaw(kvm.boundFds.get(24), counter, 8)).isEqualTo(8);
+            assertThat(counter.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0)).isEqualTo(2);
+        }
+        assertThat(kvm.calls).endsWith("unbind 24");
     }
 }
