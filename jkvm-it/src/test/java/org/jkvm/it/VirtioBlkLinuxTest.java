@@ -103,6 +103,8 @@ class VirtioBlkLinuxTest {
                 "--qmp", "unix:" + sock + ",server=on,wait=off")) {
             p.stdin().close();
             try (QmpClient qmp = QmpSupport.connect(sock, 60)) {
+                // the monitor answers from its start; the machine (and its PCI bus) exists once the kernel runs
+                assertThat(p.awaitOutput("Linux version", 120)).as(p.stderr()).isTrue();
                 queryPci = QmpSupport.cmd(qmp, "query-pci").get("return");
                 queryBlock = QmpSupport.cmd(qmp, "query-block").get("return");
                 infoPci = qmp.execute("human-monitor-command", QmpSupport.hmp("info pci")).get("return").asText();

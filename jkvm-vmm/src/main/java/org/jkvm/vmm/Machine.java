@@ -210,13 +210,13 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
     }
 
     /**
-     * Releases the vCPUs, the VM and guest RAM. RAM is unmapped only when every vCPU thread has ended, so a thread
-     * that is somehow still running can never touch unmapped memory.
+     * Releases the vCPUs, the VM and guest RAM. RAM is unmapped only when every vCPU thread and the device I/O
+     * thread have ended, so a thread that is somehow still running can never touch unmapped memory.
      */
     @Override
     public void close() {
         devices.close();
-        boolean allStopped = threads.stream().noneMatch(Thread::isAlive);
+        boolean allStopped = threads.stream().noneMatch(Thread::isAlive) && devices.ioStopped();
         if (!allStopped) {
             return;
         }

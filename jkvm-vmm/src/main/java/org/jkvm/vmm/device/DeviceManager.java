@@ -105,6 +105,11 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
         pci.stop();
     }
 
+    /** True once device I/O has stopped (after {@link #close}): no device thread touches guest RAM any more. */
+    public boolean ioStopped() {
+        return pci.stopped();
+    }
+
     /** Closes the disks and the notification eventfds: only once no vCPU thread runs. */
     public void release() {
         pci.close();

@@ -67,6 +67,11 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
+    /** True when the loop's thread never started or has ended: no handler runs any more. */
+    public synchronized boolean stopped() {
+        return thread == null || !thread.isAlive();
+    }
+
     /** Stops the thread and waits for it (the handler running now finishes first), then closes the epoll fd. */
     @Override
     public void close() {

@@ -189,6 +189,11 @@ public final class PciPlatform {
         loop.close();
     }
 
+    /** True once no request is being processed (the I/O thread has ended): guest RAM may then go away. */
+    public boolean stopped() {
+        return loop.stopped();
+    }
+
     /** Stops processing and closes the eventfds and images. Only once no vCPU can touch the devices any more. */
     public void close() {
         loop.close();
