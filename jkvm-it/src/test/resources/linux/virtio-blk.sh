@@ -24,6 +24,13 @@ echo "VDA-RANDOM-MD5=$(md5sum /tmp/random | cut -d' ' -f1)"
 echo 3 > /proc/sys/vm/drop_caches
 echo "VDA-REREAD-MD5=$(dd if=/dev/vda bs=65536 skip=16 count=16 2>/dev/null | md5sum | cut -d' ' -f1)"
 
+# Unbind and rebind vda's PCI function: the driver resets the device (status 0) and sets it up from scratch.
+echo 0000:00:01.0 > /sys/bus/pci/drivers/virtio-pci/unbind
+echo "VDA-AFTER-UNBIND=$([ -b /dev/vda ] && echo present || echo gone)"
+echo 0000:00:01.0 > /sys/bus/pci/drivers/virtio-pci/bind
+sleep 1
+echo "VDA-REBOUND-MD5=$(dd if=/dev/vda bs=65536 skip=16 count=16 2>/dev/null | md5sum | cut -d' ' -f1)"
+
 if dd if=/tmp/small of=/dev/vdb bs=512 seek=8 conv=notrunc 2>/dev/null; then
     echo "VDB-WRITE=accepted"
 else

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The Debian cloud kernel on the software CPU with two raw disks as virtio-blk PCI devices: the guest enumerates
  * PCI (host bridge, two virtio functions), loads virtio_pci and virtio_blk, sees /dev/vda (writable, 16 MiB, its
  * serial) and /dev/vdb (read-only, 8 MiB), reads what the host put there, writes a small and a 1 MiB pattern that
- * must land in the host file, cannot write the read-only disk, and completes through MSI-X. The monitor's
+ * must land in the host file, survives an unbind (device reset) and rebind of vda's driver, cannot write the
+ * read-only disk, and completes through MSI-X. The monitor's
  * query-pci, query-block and info pci describe the same devices. A boot takes one to two minutes, so the class
  * boots once (in {@link #bootOnce}) and each test checks one part of what that boot showed.
  */
@@ -169,6 +170,13 @@ class VirtioBlkLinuxTest {
         assertThat(values).containsEntry("VDA-WRITE-STATUS", "0").containsEntry("VDA-RANDOM-MD5", md5)
                 .containsEntry("VDA-REREAD-MD5", md5);
         assertThat(disk).hasSize((int) VDA_BYTES);
+    }
+
+    @Test
+    void driverUnbindResetsTheDeviceAndARebindSetsItUpAgain() throws Exception {
+        String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5")
+                .digest(Arrays.copyOfRange(Files.readAllBytes(vda), 1 << 20, 2 << 20)));
+        assertThat(values).containsEntry("VDA-AFTER-UNBIND", "gone").containsEntry("VDA-REBOUND-MD5", md5);
     }
 
     @Test
