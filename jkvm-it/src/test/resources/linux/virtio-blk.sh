@@ -15,7 +15,7 @@ echo "VDB-HEAD=$(dd if=/dev/vdb bs=512 count=1 2>/dev/null | head -c 17)"
 
 # A small write at sector 8, then 1 MiB of random data at 1 MiB (many descriptors per request).
 printf 'JKVM-GUEST-WROTE-THIS' > /tmp/small
-dd if=/tmp/small of=/dev/vda bs=512 seek=8 conv=notrunc 2>/dev/null
+dd if=/tmp/small of=/dev/vda bs=512 seek=8 conv=notrunc,fsync 2>/dev/null # fsync: a FLUSH request
 dd if=/dev/urandom of=/tmp/random bs=65536 count=16 2>/dev/null
 dd if=/tmp/random of=/dev/vda bs=65536 seek=16 conv=notrunc 2>/dev/null
 echo "VDA-WRITE-STATUS=$?"
@@ -39,3 +39,5 @@ fi
 echo "MSIX-VDA-REQ=$(grep 'virtio0-req.0' /proc/interrupts | grep -c PCI-MSI)"
 echo "MSIX-VDA-COUNT=$(grep 'virtio0-req.0' /proc/interrupts | awk '{print $2}')"
 echo "VIRTIO-BLK-SCRIPT=done"
+# The test reads query-blockstats when it sees the line above: stay up a little while it asks.
+sleep 3

@@ -35,6 +35,7 @@ public final class VirtioBlockDevice implements VirtioDevice {
     private final byte[] id;
     private final int numQueues;
     private final byte[] config;
+    private final BlockStats stats = new BlockStats();
 
     /**
      * A device over {@code backend} answering GET_ID with {@code id} (the NUL-padded serial, at most 20 bytes) and
@@ -136,6 +137,11 @@ public final class VirtioBlockDevice implements VirtioDevice {
 
     byte[] id() {
         return id;
+    }
+
+    /** The device's I/O accounting, across resets. */
+    public BlockStats stats() {
+        return stats;
     }
 
     /** The request handler for one enabled queue: one per queue, used by one thread. */

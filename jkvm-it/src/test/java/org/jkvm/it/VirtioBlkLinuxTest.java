@@ -52,6 +52,7 @@ class VirtioBlkLinuxTest {
     static Map<String, String> values;
     static JsonNode queryPci;
     static JsonNode queryBlock;
+    static JsonNode queryBlockstats;
     static String infoPci;
 
     private static String exec(long timeoutSeconds, String... cmd) throws Exception {
@@ -109,6 +110,11 @@ class VirtioBlkLinuxTest {
                 queryPci = QmpSupport.cmd(qmp, "query-pci").get("return");
                 queryBlock = QmpSupport.cmd(qmp, "query-block").get("return");
                 infoPci = qmp.execute("human-monitor-command", QmpSupport.hmp("info pci")).get("return").asText();
+            }
+            try (QmpClient qmp = QmpSupport.connect(sock, 10)) {
+                // once the script has written and synced (it then waits 3 s): the counters include its I/O
+                assertThat(p.awaitOutput("VIRTIO-BLK-SCRIPT=done", 600)).as(p.stderr()).isTrue();
+                queryBlockstats = QmpSupport.cmd(qmp, "query-blockstats").get("return");
             }
             exitCode = p.waitFor(600);
             console = p.stdout();
@@ -214,6 +220,15 @@ class VirtioBlkLinuxTest {
         assertThat(a.get("image").get("virtual-size").asLong()).isEqualTo(VDA_BYTES);
         assertThat(queryBlock.get(1).get("inserted").get("ro").asBoolean()).isTrue();
         assertThat(queryBlock.get(1).get("qdev").asText()).isEqualTo("/machine/peripheral/ro0/virtio-backend");
+
+        JsonNode vdaStats = queryBlockstats.get(0).get("stats");
+        assertThat(vdaStats.get("wr_bytes").asLong()).isGreaterThanOrEqualTo(1 << 20);
+        assertThat(vdaStats.get("rd_operations").asLong()).isPositive();
+        assertThat(vdaStats.get("flush_operations").asLong()).isPositive();
+        assertThat(vdaStats.get("failed_wr_operations").asLong()).isZero();
+        JsonNode vdbStats = queryBlockstats.get(1).get("stats");
+        assertThat(vdbStats.get("wr_operations").asLong()).isZero();
+        assertThat(queryBlockstats.get(1).get("qdev").asText()).isEqualTo("/machine/peripheral/ro0/virtio-backend");
 
         assertThat(infoPci).contains("  Bus  0, device   0, function 0:\r\n    Host bridge: PCI device 8086:29c0")
                 .contains("  Bus  0, device   2, function 0:\r\n    SCSI controller: PCI device 1af4:1042")

@@ -11,6 +11,7 @@ import static org.jkvm.api.qmp.QapiType.required;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import org.jkvm.block.BlockStats;
 import org.jkvm.block.DiskConfig;
 import org.jkvm.vmm.Machine;
 import org.jkvm.vmm.VmSupervisor;
@@ -19,8 +20,9 @@ import org.jkvm.vmm.device.PciPlatform;
 /**
  * QMP {@code query-block} and {@code query-blockstats} (QEMU's qapi/block-core.json) fed from the VM's virtio-blk
  * disks. {@code BlockDeviceInfo} has QEMU's required members (throttling is not implemented: its limits are 0, as
- * QEMU reports "no limit"); {@code BlockStats} carries only the identifying members: jkvm does not count bytes and
- * latencies per disk yet, so its {@code stats} member is absent (docs/qmp.md).
+ * QEMU reports "no limit"); {@code BlockDeviceStats} has the counters jkvm keeps ({@link BlockStats}): bytes,
+ * operations, total time, failed and invalid operations of reads, writes, flushes and unmaps (discard and write
+ * zeroes); no zone append, timed statistics or idle time (docs/qmp.md).
  */
 final class BlockCommands {
     static final QapiType.Struct IMAGE_INFO = QapiType.Struct.of("ImageInfo",
@@ -41,9 +43,21 @@ final class BlockCommands {
             optional("io-status", QapiType.Enum.of("BlockDeviceIoStatus", "ok", "failed", "nospace")));
     static final QapiType.Struct BLOCKSTATS_ARGS = QapiType.Struct.of("q_obj_query-blockstats-arg",
             optional("query-nodes", BOOL));
-    /** BlockStats with its identifying members only. */
+    /** BlockDeviceStats with the members jkvm counts (no zone append, no timed statistics, no idle time). */
+    static final QapiType.Struct BLOCK_DEVICE_STATS = QapiType.Struct.of("BlockDeviceStats",
+            required("rd_bytes", INT), required("wr_bytes", INT), required("unmap_bytes", INT),
+            required("rd_operations", INT), required("wr_operations", INT), required("flush_operations", INT),
+            required("unmap_operations", INT), required("rd_total_time_ns", INT), required("wr_total_time_ns", INT),
+            required("flush_total_time_ns", INT), required("unmap_total_time_ns", INT), required("rd_merged", INT),
+            required("wr_merged", INT), required("unmap_merged", INT),
+            required("failed_rd_operations", INT), required("failed_wr_operations", INT),
+            required("failed_flush_operations", INT), required("failed_unmap_operations", INT),
+            required("invalid_rd_operations", INT), required("invalid_wr_operations", INT),
+            required("invalid_flush_operations", INT), required("invalid_unmap_operations", INT),
+            required("account_invalid", BOOL), required("account_failed", BOOL));
     static final QapiType.Struct BLOCK_STATS = QapiType.Struct.of("BlockStats",
-            optional("device", STR), optional("qdev", STR), optional("node-name", STR));
+            optional("device", STR), optional("qdev", STR), optional("node-name", STR),
+            required("stats", BLOCK_DEVICE_STATS));
 
     private BlockCommands() {}
 
@@ -89,7 +103,26 @@ final class BlockCommands {
         Machine m = vm.currentMachine();
         if (m != null) {
             for (PciPlatform.Disk d : m.devices().pci().disks()) {
-                list.addObject().put("device", "").put("qdev", qdev(d));
+                ObjectNode s = list.addObject().put("device", "").put("qdev", qdev(d)).putObject("stats");
+                BlockStats st = d.blk().stats();
+                s.put("rd_bytes", st.bytes(BlockStats.READ)).put("wr_bytes", st.bytes(BlockStats.WRITE))
+                        .put("unmap_bytes", st.bytes(BlockStats.UNMAP));
+                String[] names = {"rd", "wr", "flush", "unmap"};
+                int[] kinds = {BlockStats.READ, BlockStats.WRITE, BlockStats.FLUSH, BlockStats.UNMAP};
+                for (int i = 0; i < kinds.length; i++) {
+                    s.put(names[i] + "_operations", st.operations(kinds[i]));
+                }
+                for (int i = 0; i < kinds.length; i++) {
+                    s.put(names[i] + "_total_time_ns", st.totalTimeNs(kinds[i]));
+                }
+                s.put("rd_merged", 0).put("wr_merged", 0).put("unmap_merged", 0); // jkvm merges no requests
+                for (int i = 0; i < kinds.length; i++) {
+                    s.put("failed_" + names[i] + "_operations", st.failedOperations(kinds[i]));
+                }
+                for (int i = 0; i < kinds.length; i++) {
+                    s.put("invalid_" + names[i] + "_operations", st.invalidOperations(kinds[i]));
+                }
+                s.put("account_invalid", true).put("account_failed", true);
             }
         }
         return list;

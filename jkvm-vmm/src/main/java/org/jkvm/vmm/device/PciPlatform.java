@@ -45,8 +45,8 @@ public final class PciPlatform {
     /** Guest writes of this many bytes to a notify address reach the ioeventfd (Linux uses iowrite16). */
     static final int NOTIFY_WRITE_BYTES = 2;
 
-    /** One disk: what the user asked for, its open image, its PCI function and slot. */
-    public record Disk(DiskConfig config, RawDisk image, VirtioPciDevice device, int slot) {
+    /** One disk: what the user asked for, its open image, its virtio-blk device, its PCI function and slot. */
+    public record Disk(DiskConfig config, RawDisk image, VirtioBlockDevice blk, VirtioPciDevice device, int slot) {
     }
 
     private final PciBus bus;
@@ -100,8 +100,9 @@ public final class PciPlatform {
         }
         int slot = disks.size() + 1;
         VirtioPciDevice device;
+        VirtioBlockDevice blk;
         try {
-            VirtioBlockDevice blk = new VirtioBlockDevice(image, config.idBytes(), 1);
+            blk = new VirtioBlockDevice(image, config.idBytes(), 1);
             QueueEvent[] queueEvents = new QueueEvent[blk.numQueues()];
             for (int q = 0; q < queueEvents.length; q++) {
                 queueEvents[q] = new QueueEvent();
@@ -131,7 +132,7 @@ public final class PciPlatform {
             image.close();
             throw e;
         }
-        disks.add(new Disk(config, image, device, slot));
+        disks.add(new Disk(config, image, blk, device, slot));
     }
 
     /**
