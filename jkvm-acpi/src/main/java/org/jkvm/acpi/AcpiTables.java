@@ -28,6 +28,7 @@ public final class AcpiTables {
     public static final String DSDT = Dsdt.SIGNATURE;
     public static final String MADT = Madt.SIGNATURE;
     public static final String HPET = Hpet.SIGNATURE;
+    public static final String MCFG = Mcfg.SIGNATURE;
 
     private AcpiTables() {
     }
@@ -38,15 +39,32 @@ public final class AcpiTables {
      * @throws IllegalArgumentException if the tables do not fit (naming the size and the limit they break)
      */
     public static AcpiImage build(AcpiConfig config) {
+        return build(config, null);
+    }
+
+    /**
+     * Lays out and encodes every table for {@code config}, with a PCI host bridge (MCFG, and {@code \_SB.PCI0} in
+     * the DSDT) when {@code pci} is not null.
+     *
+     * @throws IllegalArgumentException if the tables do not fit (naming the size and the limit they break)
+     */
+    public static AcpiImage build(AcpiConfig config, PciHostConfig pci) {
         if (config.cpuCount() > Dsdt.MAX_PROCESSOR_DEVICES) {
             throw new IllegalArgumentException("cpuCount " + config.cpuCount() + " exceeds the "
                     + Dsdt.MAX_PROCESSOR_DEVICES + " processor devices the DSDT can name");
         }
         byte[] facs = Facs.build();
-        byte[] dsdt = Dsdt.build(config);
+        byte[] dsdt = Dsdt.build(config, pci);
         byte[] madt = Madt.build(config);
         boolean hpet = config.hpetGpa() != AcpiConfig.NO_HPET;
-        List<String> rootEntries = hpet ? List.of(FADT, MADT, HPET) : List.of(FADT, MADT);
+        byte[] mcfg = pci == null ? null : Mcfg.build(pci);
+        List<String> rootEntries = new java.util.ArrayList<>(List.of(FADT, MADT));
+        if (hpet) {
+            rootEntries.add(HPET);
+        }
+        if (mcfg != null) {
+            rootEntries.add(MCFG);
+        }
 
         Layout layout = new Layout(config.baseGpa());
         long rsdpGpa = layout.place(RootTables.RSDP_SIZE_BYTES, RootTables.RSDP_ALIGNMENT_BYTES);
@@ -55,11 +73,18 @@ public final class AcpiTables {
         long fadtGpa = layout.place(Fadt.SIZE_BYTES, TABLE_ALIGNMENT_BYTES);
         long madtGpa = layout.place(madt.length, TABLE_ALIGNMENT_BYTES);
         long hpetGpa = hpet ? layout.place(Hpet.SIZE_BYTES, TABLE_ALIGNMENT_BYTES) : 0;
+        long mcfgGpa = mcfg == null ? 0 : layout.place(mcfg.length, TABLE_ALIGNMENT_BYTES);
         long rsdtGpa = layout.place(RootTables.rsdtSizeBytes(rootEntries.size()), TABLE_ALIGNMENT_BYTES);
         long xsdtGpa = layout.place(RootTables.xsdtSizeBytes(rootEntries.size()), TABLE_ALIGNMENT_BYTES);
         checkFits(config.baseGpa(), layout.sizeBytes(), config.cpuCount());
 
-        List<Long> rootGpas = hpet ? List.of(fadtGpa, madtGpa, hpetGpa) : List.of(fadtGpa, madtGpa);
+        List<Long> rootGpas = new java.util.ArrayList<>(List.of(fadtGpa, madtGpa));
+        if (hpet) {
+            rootGpas.add(hpetGpa);
+        }
+        if (mcfg != null) {
+            rootGpas.add(mcfgGpa);
+        }
         byte[] image = new byte[Math.toIntExact(layout.sizeBytes())];
         Map<String, Long> gpas = new LinkedHashMap<>();
         copy(image, config.baseGpa(), rsdpGpa, RootTables.rsdp(rsdtGpa, xsdtGpa), RSDP, gpas);
@@ -69,6 +94,9 @@ public final class AcpiTables {
         copy(image, config.baseGpa(), madtGpa, madt, MADT, gpas);
         if (hpet) {
             copy(image, config.baseGpa(), hpetGpa, Hpet.build(config.hpetGpa()), HPET, gpas);
+        }
+        if (mcfg != null) {
+            copy(image, config.baseGpa(), mcfgGpa, mcfg, MCFG, gpas);
         }
         copy(image, config.baseGpa(), rsdtGpa, RootTables.rsdt(rootGpas), RSDT, gpas);
         copy(image, config.baseGpa(), xsdtGpa, RootTables.xsdt(rootGpas), XSDT, gpas);

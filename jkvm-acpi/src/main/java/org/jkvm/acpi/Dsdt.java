@@ -39,14 +39,19 @@ final class Dsdt {
     private Dsdt() {
     }
 
-    static byte[] build(AcpiConfig config) {
+    static byte[] build(AcpiConfig config, PciHostConfig pci) {
         ByteBuilder out = Sdt.begin(SIGNATURE, REVISION);
-        out.bytes(definitionBlock(config));
+        out.bytes(definitionBlock(config, pci));
         return Sdt.finish(out);
     }
 
     /** The AML after the header. */
     static byte[] definitionBlock(AcpiConfig config) {
+        return definitionBlock(config, null);
+    }
+
+    /** The AML after the header, with the PCI root bridge when {@code pci} is not null. */
+    static byte[] definitionBlock(AcpiConfig config, PciHostConfig pci) {
         AmlTerm s5 = Aml.name("_S5_", Aml.pkg(Aml.integer(S5_SLEEP_TYPE), Aml.integer(S5_SLEEP_TYPE),
                 Aml.integer(0), Aml.integer(0)));
 
@@ -79,8 +84,52 @@ final class Dsdt {
                     Aml.name("_HID", Aml.string("ACPI0007")),
                     Aml.name("_UID", Aml.integer(cpu))));
         }
+        if (pci != null) {
+            systemBus.add(pciRoot(pci));
+            systemBus.add(Aml.device("MCRS",
+                    Aml.name("_HID", Aml.eisaId("PNP0C02")),
+                    Aml.name("_UID", Aml.integer(1)),
+                    Aml.name("_CRS", AmlResources.template(
+                            AmlResources.memory32Fixed(false, pci.ecamGpa(), PciHostConfig.ECAM_BYTES)))));
+        }
         AmlTerm sb = Aml.scope("\\_SB", systemBus.toArray(AmlTerm[]::new));
         return AmlTerm.concat(s5, sb);
+    }
+
+    /** PCI configuration mechanism #1 ports (0xCF8-0xCFF), which the root bridge consumes. */
+    static final int PCI_CONFIG_PORT = 0xCF8;
+
+    /**
+     * The PCI root bridge (PCI Firmware Specification 3.0 section 4.1.5; ACPI 6.5 §6.2.13 for {@code _PRT}):
+     * {@code \_SB.PCI0}, a PCI Express root (PNP0A08) compatible with PCI (PNP0A03), segment 0, bus 0, whose
+     * {@code _CRS} lists bus 0 (what MCFG covers), the config ports, the I/O space around them and the MMIO windows, and whose
+     * {@code _PRT} wires each slot's INTA-INTD straight to I/O APIC inputs (GSIs, no link devices).
+     */
+    static AmlTerm pciRoot(PciHostConfig pci) {
+        List<byte[]> crs = new ArrayList<>();
+        crs.add(AmlResources.wordBusNumber(0, 0)); // the bus MCFG covers
+        crs.add(AmlResources.io16(PCI_CONFIG_PORT, PCI_CONFIG_PORT, 1, 8));
+        crs.add(AmlResources.wordIo(0x0000, PCI_CONFIG_PORT - 1));
+        crs.add(AmlResources.wordIo(0x0D00, 0xFFFF));
+        crs.add(AmlResources.dwordMemory(pci.mmio32Gpa(), pci.mmio32Bytes()));
+        if (pci.mmio64Bytes() > 0) {
+            crs.add(AmlResources.qwordMemory(pci.mmio64Gpa(), pci.mmio64Bytes()));
+        }
+        List<AmlTerm> routes = new ArrayList<>();
+        for (int slot = 1; slot < PciHostConfig.SLOTS; slot++) {
+            for (int pin = 0; pin < 4; pin++) {
+                routes.add(Aml.pkg(Aml.integer(((long) slot << 16) | 0xFFFF), Aml.integer(pin), Aml.integer(0),
+                        Aml.integer(pci.intxGsi(slot, pin))));
+            }
+        }
+        return Aml.device("PCI0",
+                Aml.name("_HID", Aml.eisaId("PNP0A08")),
+                Aml.name("_CID", Aml.eisaId("PNP0A03")),
+                Aml.name("_SEG", Aml.integer(0)),
+                Aml.name("_BBN", Aml.integer(0)),
+                Aml.name("_UID", Aml.integer(0)),
+                Aml.name("_CRS", AmlResources.template(crs.toArray(byte[][]::new))),
+                Aml.name("_PRT", Aml.pkg(routes.toArray(AmlTerm[]::new))));
     }
 
     /** {@code C000}, {@code C001}, ... {@code CFFF}: the processor device of vCPU {@code cpu}. */

@@ -152,4 +152,56 @@ class IaslValidationTest {
         assertThat(out).contains("47 01 05 05 05 05 01 01 79 00"); // pvpanic: IO 0x505, one port
         assertThat(out).containsPattern("C003._UID returned object[^\\n]*\\n\\s+\\[Integer\\] = 0000000000000003");
     }
+
+    static final PciHostConfig PCI = new PciHostConfig(0xE000_0000L, 0xC000_0000L, 0x2000_0000L,
+            0x1_0000_0000L, 0x4_0000_0000L, 16);
+
+    @Test
+    void mcfgDecodesWithTheEcamWindow() throws Exception {
+        AcpiImage image = AcpiTables.build(AcpiConfig.pc(2), PCI);
+        assertThat(disassemble(image, "MCFG")).containsPattern("Base Address : 00000000E0000000")
+                .containsPattern("Segment Group Number : 0000").containsPattern("Start Bus Number : 00")
+                .containsPattern("End Bus Number : 00");
+        String mcfgAt = String.format("%08X", image.tableGpa("MCFG"));
+        assertThat(disassemble(image, "XSDT")).contains("ACPI Table Address   2 : 00000000" + mcfgAt);
+    }
+
+    @Test
+    void pciRootBridgeRecompilesToTheSameAml() throws Exception {
+        AcpiImage image = AcpiTables.build(AcpiConfig.pc(2), PCI);
+        byte[] dsdt = TableBytes.table(image, "DSDT");
+        String dsl = disassemble(image, "DSDT");
+        assertThat(dsl).contains("Device (PCI0)").contains("EisaId (\"PNP0A08\")").contains("EisaId (\"PNP0A03\")")
+                .contains("Name (_PRT, Package (0x7C)").contains("EisaId (\"PNP0C02\")");
+        assertThat(dsl).containsPattern("WordBusNumber \\(ResourceProducer, MinFixed, MaxFixed, PosDecode,")
+                .containsPattern("DWordMemory \\(ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, "
+                        + "ReadWrite,\\s+0x00000000,\\s+// Granularity\\s+0xC0000000,\\s+// Range Minimum\\s+"
+                        + "0xDFFFFFFF,")
+                .containsPattern("QWordMemory \\(ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, "
+                        + "ReadWrite,\\s+0x0000000000000000,\\s+// Granularity\\s+0x0000000100000000,");
+        // slot 1 INTA -> GSI 17, slot 3 INTB -> GSI 16
+        assertThat(dsl).containsPattern("Package \\(0x04\\)\\s+\\{\\s+0x0001FFFF,\\s+Zero,\\s+Zero,\\s+0x11\\s+\\}")
+                .containsPattern("Package \\(0x04\\)\\s+\\{\\s+0x0003FFFF,\\s+One,\\s+Zero,\\s+0x10\\s+\\}");
+        assertThat(AcpicaTool.require("iasl").runClean(dir, "-oa", "-p", "recompiled", "dsdt.dsl"))
+                .contains("0 Errors, 0 Warnings, 0 Remarks");
+        byte[] recompiled = Files.readAllBytes(dir.resolve("recompiled.aml"));
+        assertThat(Arrays.copyOfRange(recompiled, 36, recompiled.length))
+                .isEqualTo(Arrays.copyOfRange(dsdt, 36, dsdt.length));
+    }
+
+    @Test
+    void acpiexecEvaluatesThePciRoot() throws Exception {
+        AcpicaTool acpiexec = AcpicaTool.require("acpiexec");
+        AcpiImage image = AcpiTables.build(AcpiConfig.pc(2), PCI);
+        for (String signature : new String[] {"FACP", "DSDT", "APIC"}) {
+            Files.write(dir.resolve(signature.toLowerCase() + ".dat"), TableBytes.table(image, signature));
+        }
+        AcpicaTool.Result result = acpiexec.run(dir, "-b",
+                "evaluate \\_SB.PCI0._CRS; evaluate \\_SB.PCI0._PRT; evaluate \\_SB.MCRS._CRS",
+                "facp.dat", "dsdt.dat", "apic.dat");
+        String out = result.output();
+        assertThat(result.exitCode()).as(out).isZero();
+        assertThat(out).doesNotContain("ACPI Error").doesNotContain("ACPI Warning").doesNotContain("failed with status");
+        assertThat(out).contains("PCI0._PRT returned object").contains("Contains 124 Elements");
+    }
 }

@@ -9,6 +9,7 @@ import org.jkvm.virtio.DescriptorChain;
 import org.jkvm.virtio.QueueError;
 import org.jkvm.virtio.VirtQueue;
 import org.jkvm.virtio.VirtQueueException;
+import org.jkvm.virtio.VirtioDevice;
 
 /**
  * Processes the requests of one virtio-blk queue (virtio 1.2 section 5.2.6): struct virtio_blk_req is a 16-byte
@@ -34,7 +35,7 @@ import org.jkvm.virtio.VirtQueueException;
  * Every completion writes the whole device-writable part (data, zeroes where nothing was produced, status), and
  * reports exactly that length in the used ring.
  */
-public final class BlockRequestHandler {
+public final class BlockRequestHandler implements VirtioDevice.QueueHandler {
     private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final int BOUNCE_BYTES = 1 << 20;
@@ -52,6 +53,11 @@ public final class BlockRequestHandler {
     private final long[] segCount = new long[VirtioBlockDevice.MAX_DISCARD_SEG];
     private final boolean[] segUnmap = new boolean[VirtioBlockDevice.MAX_DISCARD_SEG];
     private MemorySegment bounce;
+    private final BlockStats stats;
+    /** Set by {@link #result} when the host failed the request being handled. */
+    private boolean hostFailed;
+    /** Bytes the discard or write-zeroes request being handled covers. */
+    private long unmapBytes;
 
     private long requests;
     private long ioErrors;
@@ -65,6 +71,7 @@ public final class BlockRequestHandler {
         this.device = device;
         this.backend = device.backend();
         this.queue = queue;
+        this.stats = device.stats();
         this.chain = queue.newChain();
         this.header = arena.allocate(VirtioBlk.REQ_HEADER_BYTES, 8);
         this.segment = arena.allocate(VirtioBlk.DISCARD_SEGMENT_BYTES, 8);
@@ -100,6 +107,7 @@ public final class BlockRequestHandler {
      *
      * @throws VirtQueueException the queue or a request is malformed: set DEVICE_NEEDS_RESET
      */
+    @Override
     public boolean process() throws VirtQueueException {
         boolean completed = false;
         do {
@@ -123,13 +131,17 @@ public final class BlockRequestHandler {
         long dataIn = c.writableBytes() - 1;
         byte status;
         long produced = 0;
+        hostFailed = false;
+        long started = System.nanoTime();
+        int type = -1;
+        long dataOut = 0;
         if (c.readableBytes() < VirtioBlk.REQ_HEADER_BYTES) {
             status = VirtioBlk.S_IOERR;
         } else {
             c.readReadable(0, header, 0, VirtioBlk.REQ_HEADER_BYTES);
-            int type = header.get(INT_LE, 0);
+            type = header.get(INT_LE, 0);
             long sector = header.get(LONG_LE, 8);
-            long dataOut = c.readableBytes() - VirtioBlk.REQ_HEADER_BYTES;
+            dataOut = c.readableBytes() - VirtioBlk.REQ_HEADER_BYTES;
             switch (type) {
                 case VirtioBlk.T_IN -> {
                     status = dataOut != 0 ? VirtioBlk.S_IOERR : read(c, sector, dataIn);
@@ -155,11 +167,35 @@ public final class BlockRequestHandler {
         } else if (status == VirtioBlk.S_UNSUPP) {
             unsupported++;
         }
+        account(type, status, type == VirtioBlk.T_IN ? dataIn : dataOut, System.nanoTime() - started);
         return c.writableBytes();
+    }
+
+    /** Adds one request to the device's {@link BlockStats} (GET_ID and unknown types are not I/O). */
+    private void account(int type, byte status, long bytes, long nanos) {
+        int kind = switch (type) {
+            case VirtioBlk.T_IN -> BlockStats.READ;
+            case VirtioBlk.T_OUT -> BlockStats.WRITE;
+            case VirtioBlk.T_FLUSH -> BlockStats.FLUSH;
+            case VirtioBlk.T_DISCARD, VirtioBlk.T_WRITE_ZEROES -> BlockStats.UNMAP;
+            default -> -1;
+        };
+        if (kind < 0) {
+            return;
+        }
+        if (status == VirtioBlk.S_OK) {
+            stats.completed(kind, kind == BlockStats.FLUSH ? 0 : kind == BlockStats.UNMAP ? unmapBytes : bytes,
+                    nanos);
+        } else if (hostFailed) {
+            stats.failed(kind);
+        } else {
+            stats.invalid(kind);
+        }
     }
 
     private byte result(long r) {
         if (r < 0) {
+            hostFailed = true;
             lastErrno = (int) -r;
             return VirtioBlk.S_IOERR;
         }
@@ -232,6 +268,7 @@ public final class BlockRequestHandler {
             return VirtioBlk.S_IOERR;
         }
         int segments = (int) (payload / VirtioBlk.DISCARD_SEGMENT_BYTES);
+        unmapBytes = 0;
         // Read and check every segment once before touching the disk.
         for (int i = 0; i < segments; i++) {
             c.readReadable(VirtioBlk.REQ_HEADER_BYTES + (long) i * VirtioBlk.DISCARD_SEGMENT_BYTES, segment, 0,
@@ -250,6 +287,7 @@ public final class BlockRequestHandler {
             segSector[i] = sector;
             segCount[i] = count;
             segUnmap[i] = (flags & VirtioBlk.WRITE_ZEROES_FLAG_UNMAP) != 0;
+            unmapBytes += count << VirtioBlk.SECTOR_SHIFT;
         }
         for (int i = 0; i < segments; i++) {
             long offset = segSector[i] << VirtioBlk.SECTOR_SHIFT;

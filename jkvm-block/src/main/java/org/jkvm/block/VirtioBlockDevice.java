@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 import org.jkvm.virtio.VirtQueue;
+import org.jkvm.virtio.VirtioDevice;
 import org.jkvm.virtio.VirtioFeatures;
 
 /**
@@ -16,7 +17,9 @@ import org.jkvm.virtio.VirtioFeatures;
  * writable disk DISCARD and WRITE_ZEROES, for a read-only one RO. Not offered: RING_PACKED (split rings only),
  * GEOMETRY, CONFIG_WCE (the cache is always writeback; FLUSH makes writes durable), LIFETIME, SECURE_ERASE, ZONED.
  */
-public final class VirtioBlockDevice {
+public final class VirtioBlockDevice implements VirtioDevice {
+    /** The virtio device ID of a block device (section 5). */
+    public static final int DEVICE_TYPE = 2;
     /** Queue size offered per request queue. */
     public static final int QUEUE_SIZE = 256;
     /** Largest single segment the driver may use (size_max). */
@@ -32,6 +35,7 @@ public final class VirtioBlockDevice {
     private final byte[] id;
     private final int numQueues;
     private final byte[] config;
+    private final BlockStats stats = new BlockStats();
 
     /**
      * A device over {@code backend} answering GET_ID with {@code id} (the NUL-padded serial, at most 20 bytes) and
@@ -54,6 +58,7 @@ public final class VirtioBlockDevice {
         return backend;
     }
 
+    @Override
     public int numQueues() {
         return numQueues;
     }
@@ -63,6 +68,7 @@ public final class VirtioBlockDevice {
     }
 
     /** The feature bits this device offers (section 5.2.3 and the reserved bits of section 6). */
+    @Override
     public long deviceFeatures() {
         long f = VirtioFeatures.bit(VirtioFeatures.VIRTIO_F_VERSION_1)
                 | VirtioFeatures.bit(VirtioFeatures.VIRTIO_F_INDIRECT_DESC)
@@ -107,6 +113,7 @@ public final class VirtioBlockDevice {
     }
 
     /** Size of the configuration space. */
+    @Override
     public int configSize() {
         return config.length;
     }
@@ -115,6 +122,7 @@ public final class VirtioBlockDevice {
      * Reads {@code len} bytes of the configuration space at {@code offset} into {@code dst[dstOff..]}; bytes beyond
      * it read as zero (as the transport's config window may be larger).
      */
+    @Override
     public void readConfig(int offset, byte[] dst, int dstOff, int len) {
         for (int i = 0; i < len; i++) {
             int at = offset + i;
@@ -131,8 +139,33 @@ public final class VirtioBlockDevice {
         return id;
     }
 
+    /** The device's I/O accounting, across resets. */
+    public BlockStats stats() {
+        return stats;
+    }
+
     /** The request handler for one enabled queue: one per queue, used by one thread. */
     public BlockRequestHandler handler(VirtQueue queue) {
         return new BlockRequestHandler(this, queue);
+    }
+
+    @Override
+    public int deviceType() {
+        return DEVICE_TYPE;
+    }
+
+    @Override
+    public int maxQueueSize(int index) {
+        return QUEUE_SIZE;
+    }
+
+    @Override
+    public QueueHandler activate(int index, VirtQueue queue, long negotiatedFeatures) {
+        return handler(queue);
+    }
+
+    @Override
+    public String name() {
+        return "virtio-blk";
     }
 }

@@ -280,6 +280,39 @@ class VirtioBlockDeviceTest {
     }
 
     @Test
+    void statsCountCompletedFailedAndInvalidRequests() throws Exception {
+        FaultyBackend faulty = new FaultyBackend(disk);
+        attach(faulty, DiskConfig.parse("path=" + image));
+        long d = driver.data(new byte[4096], 4096);
+        driver.write(8, d, 4096, driver.status());
+        driver.read(0, driver.buffer(1024, 512), 1024, driver.status());
+        driver.read(SECTORS, driver.buffer(512, 512), 512, driver.status()); // beyond the disk: invalid
+        driver.ring.add(Buf.in(driver.header(VirtioBlk.T_FLUSH, 0), 16), Buf.out(driver.status(), 1));
+        driver.ranges(VirtioBlk.T_DISCARD, driver.status(), 0, 8, 0, 64, 16, 0);
+        driver.ring.add(Buf.in(driver.header(VirtioBlk.T_GET_ID, 0), 16), Buf.out(driver.buffer(20, 1), 20),
+                Buf.out(driver.status(), 1));
+        complete();
+        faulty.failNext(1, Errno.EIO);
+        driver.write(0, d, 4096, driver.status());
+        complete();
+        BlockStats st = device.stats();
+        assertThat(st.operations(BlockStats.WRITE)).isEqualTo(1);
+        assertThat(st.bytes(BlockStats.WRITE)).isEqualTo(4096);
+        assertThat(st.failedOperations(BlockStats.WRITE)).isEqualTo(1);
+        assertThat(st.operations(BlockStats.READ)).isEqualTo(1);
+        assertThat(st.bytes(BlockStats.READ)).isEqualTo(1024);
+        assertThat(st.invalidOperations(BlockStats.READ)).isEqualTo(1);
+        assertThat(st.operations(BlockStats.FLUSH)).isEqualTo(1);
+        assertThat(st.bytes(BlockStats.FLUSH)).isZero();
+        assertThat(st.operations(BlockStats.UNMAP)).isEqualTo(1);
+        assertThat(st.bytes(BlockStats.UNMAP)).isEqualTo(24 * 512);
+        assertThat(st.totalTimeNs(BlockStats.READ)).isPositive();
+        // a new handler (after a device reset) keeps counting on the same device
+        device.handler(queue);
+        assertThat(device.stats().operations(BlockStats.WRITE)).isEqualTo(1);
+    }
+
+    @Test
     void hostErrorsBecomeIoErrorAndTheDeviceKeepsWorking() throws Exception {
         FaultyBackend faulty = new FaultyBackend(disk);
         attach(faulty, DiskConfig.parse("path=" + image));

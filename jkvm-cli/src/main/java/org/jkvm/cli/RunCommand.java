@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.jkvm.api.qmp.QmpAddress;
 import org.jkvm.api.qmp.QmpServer;
 import org.jkvm.api.qmp.VmCommands;
+import org.jkvm.block.DiskConfig;
 import org.jkvm.hypervisor.HypervisorException;
 import org.jkvm.kvm.backend.KvmHypervisor;
 import org.jkvm.loader.KernelLoadException;
@@ -81,6 +82,12 @@ final class RunCommand implements Callable<Integer> {
                     + " loopback.", "See docs/qmp.md."})
     List<String> qmp = new ArrayList<>();
 
+    @Option(names = "--disk", paramLabel = "path=FILE[,readonly=on][,serial=S][,cache=none|writeback][,id=ID]",
+            description = {"A raw disk image as a virtio-blk PCI device (/dev/vda, /dev/vdb, ... in order). Repeatable."
+                    + " readonly=on: the guest cannot write it; serial: what the guest reads as its serial (20"
+                    + " characters at most); cache=none: O_DIRECT; id: a name for the monitor."})
+    List<String> disks = new ArrayList<>();
+
     @Option(names = "--name", paramLabel = "NAME", description = "The VM's name (QEMU's -name; query-name).")
     String name;
 
@@ -140,6 +147,27 @@ final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             return usage("--uuid " + uuid + ": not a UUID (expected 8-4-4-4-12 hex digits)");
         }
+        List<DiskConfig> diskConfigs = new ArrayList<>();
+        java.util.Set<String> diskIds = new java.util.HashSet<>();
+        for (String d : disks) {
+            DiskConfig dc;
+            try {
+                dc = DiskConfig.parse(d);
+            } catch (IllegalArgumentException e) {
+                return usage("--disk " + d + ": " + e.getMessage());
+            }
+            if (dc.id().isPresent() && !diskIds.add(dc.id().get())) {
+                return usage("--disk " + d + ": duplicate id '" + dc.id().get() + "'");
+            }
+            String problem = checkReadable("--disk", dc.path());
+            if (problem != null) {
+                return usage(problem);
+            }
+            diskConfigs.add(dc);
+        }
+        if (diskConfigs.size() > VmConfig.MAX_DISKS) {
+            return usage("--disk: at most " + VmConfig.MAX_DISKS + " disks");
+        }
         String fileProblem = checkReadable("--kernel", kernel);
         if (fileProblem == null && initrd != null) {
             fileProblem = checkReadable("--initrd", initrd);
@@ -161,7 +189,8 @@ final class RunCommand implements Callable<Integer> {
             choice.hypervisor().close();
             return usage("--cpus " + cpus + ": KVM on this host allows at most " + k.maxVcpus());
         }
-        VmConfig config = new VmConfig(kernel, Optional.ofNullable(initrd), cmdline, cpus, memoryBytes, rebootAction);
+        VmConfig config = new VmConfig(kernel, Optional.ofNullable(initrd), cmdline, cpus, memoryBytes, rebootAction,
+                diskConfigs);
         return boot(config, new VmSupervisor.Identity(Optional.ofNullable(name), vmUuid), qmpAddresses, choice);
     }
 

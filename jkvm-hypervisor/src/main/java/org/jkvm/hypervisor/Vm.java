@@ -63,6 +63,51 @@ public interface Vm extends AutoCloseable {
         throw new UnsupportedOperationException("the " + irqchip() + " irqchip has its own PIC");
     }
 
+    /**
+     * {@link Irqchip#BACKEND} only: delivers one message-signalled interrupt, a write of {@code data} to
+     * {@code address} (the local APICs' 0xFEExxxxx window; KVM_SIGNAL_MSI on KVM). With {@link Irqchip#VMM} the VMM
+     * decodes MSIs itself and uses {@link #deliverApicMessage}.
+     */
+    default void signalMsi(long address, int data) {
+        throw new UnsupportedOperationException("the " + irqchip() + " irqchip takes no MSI from the VMM");
+    }
+
+    /**
+     * {@link Irqchip#BACKEND} only: whether the backend can route MSIs from eventfds by itself (KVM's GSI routing
+     * with MSI entries and irqfd), so that a device signals an interrupt with one eventfd write instead of a call.
+     */
+    default boolean supportsMsiRoutes() {
+        return false;
+    }
+
+    /**
+     * Reserves a GSI for an MSI route ({@link #supportsMsiRoutes}).
+     *
+     * @throws IllegalStateException when the routing table is full
+     */
+    default int allocateMsiGsi() {
+        throw new UnsupportedOperationException("no MSI routes on this backend");
+    }
+
+    /** Points GSI {@code gsi} (from {@link #allocateMsiGsi}) at the MSI {@code address}/{@code data}. */
+    default void setMsiRoute(int gsi, long address, int data) {
+        throw new UnsupportedOperationException("no MSI routes on this backend");
+    }
+
+    /** Binds ({@code assign}) or unbinds eventfd {@code eventFd} to GSI {@code gsi}: a write raises it (irqfd). */
+    default void irqfd(int eventFd, int gsi, boolean assign) {
+        throw new UnsupportedOperationException("no irqfd on this backend");
+    }
+
+    /**
+     * Asks the backend to turn guest writes of {@code length} bytes to MMIO address {@code gpa} into a signal on
+     * {@code eventFd} without an exit to the VMM (KVM_IOEVENTFD), or with {@code assign} false to stop doing so.
+     * Returns false when the backend cannot (then the writes reach the {@link IoHandler} as usual).
+     */
+    default boolean ioEventFd(long gpa, int length, int eventFd, boolean assign) {
+        return false;
+    }
+
     @Override
     void close();
 }

@@ -64,13 +64,16 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
         KernelLoader.detect(config.kernel());
         memory = MmapGuestMemory.create(layout);
         Vm createdVm = null;
+        DeviceManager devicesBuilt = null;
         try {
             createdVm = hypervisor.createVm(new VmOptions(config.cpus()));
             vm = createdVm;
             vm.setMemory(memory);
-            devices = new DeviceManager(vm, layout, consoleOutput, this, Clock.systemUTC());
+            devices = new DeviceManager(vm, memory, layout, consoleOutput, this, Clock.systemUTC(), config.disks());
+            devicesBuilt = devices;
 
-            AcpiImage acpi = AcpiTables.build(AcpiConfig.pc(config.cpus()).withHpet(devices.hpetGpa()));
+            AcpiImage acpi = AcpiTables.build(AcpiConfig.pc(config.cpus()).withHpet(devices.hpetGpa()),
+                    devices.pci().hostConfig());
             memory.write(acpi.baseGpa(), acpi.bytes());
             LoadedKernel kernel = KernelLoader.load(config.kernel(),
                     new BootConfig(layout, config.cmdline(), config.initrd(), acpi.rsdpGpa()), memory);
@@ -90,6 +93,10 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
             bsp.setSregs(BootState.sregs(bsp.getSregs(), kernel, gdt, idt, cr3));
             bsp.setRegs(BootState.regs(kernel));
         } catch (KernelLoadException | RuntimeException e) {
+            if (devicesBuilt != null) {
+                devicesBuilt.close();
+                devicesBuilt.release();
+            }
             vcpus.forEach(Vcpu::close);
             if (createdVm != null) {
                 createdVm.close();
@@ -209,16 +216,17 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
     }
 
     /**
-     * Releases the vCPUs, the VM and guest RAM. RAM is unmapped only when every vCPU thread has ended, so a thread
-     * that is somehow still running can never touch unmapped memory.
+     * Releases the vCPUs, the VM and guest RAM. RAM is unmapped only when every vCPU thread and the device I/O
+     * thread have ended, so a thread that is somehow still running can never touch unmapped memory.
      */
     @Override
     public void close() {
         devices.close();
-        boolean allStopped = threads.stream().noneMatch(Thread::isAlive);
+        boolean allStopped = threads.stream().noneMatch(Thread::isAlive) && devices.ioStopped();
         if (!allStopped) {
             return;
         }
+        devices.release();
         gate.close();
         vcpus.forEach(Vcpu::close);
         vm.close();

@@ -7,9 +7,10 @@ import java.util.Optional;
  * What the user asked for: the kernel and its boot inputs, vCPUs, RAM, and what a guest reboot does.
  *
  * @param memoryBytes guest RAM; validated by {@link org.jkvm.memory.PcMemoryLayout#of}
+ * @param disks       virtio-blk disks, in PCI slot order (slot 1 first)
  */
 public record VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int cpus, long memoryBytes,
-                       RebootAction reboot) {
+                       RebootAction reboot, java.util.List<org.jkvm.block.DiskConfig> disks) {
     /** What happens when the guest resets the machine. */
     public enum RebootAction {
         /** jkvm exits with status 0, as QEMU's -no-reboot. */
@@ -22,5 +23,18 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int c
         if (cpus < 1) {
             throw new IllegalArgumentException("--cpus must be at least 1");
         }
+        disks = java.util.List.copyOf(disks);
+        if (disks.size() > MAX_DISKS) {
+            throw new IllegalArgumentException("at most " + MAX_DISKS + " disks (PCI slots 1-31)");
+        }
+    }
+
+    /** PCI bus 0 has 32 slots; the host bridge takes slot 0. */
+    public static final int MAX_DISKS = 31;
+
+    /** A VM without disks. */
+    public VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int cpus, long memoryBytes,
+                    RebootAction reboot) {
+        this(kernel, initrd, cmdline, cpus, memoryBytes, reboot, java.util.List.of());
     }
 }

@@ -75,6 +75,74 @@ public final class AmlResources {
         return out.toByteArray();
     }
 
+    /** Large Word Address Space Descriptor (§6.4.3.5.3). */
+    static final int WORD_ADDRESS_TAG = 0x88;
+    /** Large DWord Address Space Descriptor (§6.4.3.5.2). */
+    static final int DWORD_ADDRESS_TAG = 0x87;
+    /** Large QWord Address Space Descriptor (§6.4.3.5.1). */
+    static final int QWORD_ADDRESS_TAG = 0x8A;
+    static final int SPACE_MEMORY = 0;
+    static final int SPACE_IO = 1;
+    static final int SPACE_BUS = 2;
+    /** General flags of a bridge window: ResourceProducer, PosDecode, MinFixed, MaxFixed (§6.4.3.5.1, table 6.48). */
+    static final int PRODUCER_FIXED = 0x0C;
+    /** Memory type-specific flags: ReadWrite, NonCacheable (table 6.50). */
+    static final int MEMORY_RW_NONCACHEABLE = 0x01;
+    /** I/O type-specific flags: EntireRange (table 6.51). */
+    static final int IO_ENTIRE_RANGE = 0x03;
+
+    /** ASL {@code WordBusNumber(ResourceProducer, MinFixed, MaxFixed, PosDecode, 0, min, max, 0, count)}. */
+    public static byte[] wordBusNumber(int minBus, int maxBus) {
+        checkRange("bus", minBus, 0xFF);
+        checkRange("bus", maxBus, 0xFF);
+        return address(WORD_ADDRESS_TAG, 2, SPACE_BUS, 0, minBus, maxBus);
+    }
+
+    /** ASL {@code WordIO(ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange, 0, min, max, 0, length)}. */
+    public static byte[] wordIo(int minPort, int maxPort) {
+        checkRange("IO port", minPort, 0xFFFF);
+        checkRange("IO port", maxPort, 0xFFFF);
+        return address(WORD_ADDRESS_TAG, 2, SPACE_IO, IO_ENTIRE_RANGE, minPort, maxPort);
+    }
+
+    /** ASL {@code DWordMemory(ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite, ...)}. */
+    public static byte[] dwordMemory(long baseGpa, long lengthBytes) {
+        if (baseGpa < 0 || lengthBytes <= 0 || baseGpa + lengthBytes > 0x1_0000_0000L) {
+            throw new IllegalArgumentException(String.format("DWordMemory 0x%X+0x%X is not below 4 GiB", baseGpa,
+                    lengthBytes));
+        }
+        return address(DWORD_ADDRESS_TAG, 4, SPACE_MEMORY, MEMORY_RW_NONCACHEABLE, baseGpa,
+                baseGpa + lengthBytes - 1);
+    }
+
+    /** ASL {@code QWordMemory(ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite, ...)}. */
+    public static byte[] qwordMemory(long baseGpa, long lengthBytes) {
+        if (baseGpa < 0 || lengthBytes <= 0 || baseGpa > Long.MAX_VALUE - lengthBytes) {
+            throw new IllegalArgumentException(String.format("QWordMemory 0x%X+0x%X", baseGpa, lengthBytes));
+        }
+        return address(QWORD_ADDRESS_TAG, 8, SPACE_MEMORY, MEMORY_RW_NONCACHEABLE, baseGpa,
+                baseGpa + lengthBytes - 1);
+    }
+
+    /**
+     * An address space descriptor: tag, length, resource type, general flags, type-specific flags, then granularity,
+     * minimum, maximum, translation offset and length, each {@code width} bytes.
+     */
+    private static byte[] address(int tag, int width, int space, int typeFlags, long min, long max) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(tag);
+        Aml.writeLe(out, 3 + 5L * width, 2);
+        out.write(space);
+        out.write(PRODUCER_FIXED);
+        out.write(typeFlags);
+        Aml.writeLe(out, 0, width);
+        Aml.writeLe(out, min, width);
+        Aml.writeLe(out, max, width);
+        Aml.writeLe(out, 0, width);
+        Aml.writeLe(out, max - min + 1, width);
+        return out.toByteArray();
+    }
+
     /**
      * ASL {@code ResourceTemplate() { descriptors }}: a Buffer holding the descriptors and an End Tag whose checksum
      * byte is 0 ("treated as if the checksum operation succeeded", §6.4.2.9), as iasl emits it.

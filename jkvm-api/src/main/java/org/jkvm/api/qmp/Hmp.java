@@ -35,11 +35,15 @@ final class Hmp {
             case "info" -> {
                 if (words.length < 2) {
                     return "info cpus  -- show infos for each CPU\r\ninfo registers [-a]  -- show the cpu registers"
+                            + "\r\ninfo pci  -- show PCI info"
                             + "\r\ninfo status  -- show the current VM status (running|paused)\r\n";
                 }
                 switch (words[1]) {
                     case "status" -> {
                         return "VM status: " + status() + "\r\n";
+                    }
+                    case "pci" -> {
+                        return PciCommands.infoPci(vm);
                     }
                     case "cpus" -> {
                         StringBuilder sb = new StringBuilder();

@@ -15,8 +15,9 @@ import org.jkvm.vmm.ShutdownCause;
 
 /**
  * The QAPI types of jkvm's commands and events, with QEMU's member names, types and optionality (qapi/*.json of
- * QEMU 7.2, the version the compatibility test runs). Where a QEMU type has members jkvm can never fill (block
- * devices, which do not exist yet), only the members jkvm could report are declared; docs/qmp.md lists them.
+ * QEMU 7.2, the version the compatibility test runs). Where a QEMU type has members jkvm cannot fill, only the
+ * members jkvm reports are declared; docs/qmp.md lists them. Block and PCI types are in {@link BlockCommands} and
+ * {@link PciCommands}.
  */
 public final class QmpTypes {
     private QmpTypes() {}
@@ -53,16 +54,6 @@ public final class QmpTypes {
             required("label", STR), required("filename", STR), required("frontend-open", BOOL));
     public static final QapiType.Struct HMP_ARGS = QapiType.Struct.of("q_obj_human-monitor-command-arg",
             required("command-line", STR), optional("cpu-index", INT));
-    /** BlockInfo without "inserted" (jkvm has no block devices, so the list is always empty). */
-    public static final QapiType.Struct BLOCK_INFO = QapiType.Struct.of("BlockInfo",
-            required("device", STR), optional("qdev", STR), required("type", STR), required("removable", BOOL),
-            required("locked", BOOL), optional("tray_open", BOOL),
-            optional("io-status", QapiType.Enum.of("BlockDeviceIoStatus", "ok", "failed", "nospace")));
-    public static final QapiType.Struct BLOCKSTATS_ARGS = QapiType.Struct.of("q_obj_query-blockstats-arg",
-            optional("query-nodes", BOOL));
-    /** BlockStats with its identifying members only (the list is always empty). */
-    public static final QapiType.Struct BLOCK_STATS = QapiType.Struct.of("BlockStats",
-            optional("device", STR), optional("qdev", STR), optional("node-name", STR));
     public static final QapiType.Struct SHUTDOWN_DATA = QapiType.Struct.of("q_obj_SHUTDOWN-arg",
             required("guest", BOOL), required("reason", SHUTDOWN_CAUSE));
     /** GUEST_PANICKED's data without the optional "info" (pvpanic carries no crash details). */

@@ -71,9 +71,8 @@ public final class VmCommands {
                     .put("frontend-open", true));
             return list;
         }));
-        t.add(new QmpCommand("query-block", EMPTY, arrayOf(QmpTypes.BLOCK_INFO), a -> Json.MAPPER.createArrayNode()));
-        t.add(new QmpCommand("query-blockstats", QmpTypes.BLOCKSTATS_ARGS, arrayOf(QmpTypes.BLOCK_STATS),
-                a -> Json.MAPPER.createArrayNode()));
+        BlockCommands.register(t, vm);
+        PciCommands.register(t, vm);
         t.add(new QmpCommand("stop", EMPTY, EMPTY, a -> {
             try {
                 vm.stop();

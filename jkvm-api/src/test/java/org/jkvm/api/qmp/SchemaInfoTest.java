@@ -53,7 +53,7 @@ class SchemaInfoTest {
         assertThat(byName.get(status.get("members").get(2).get("type").asText()).get("values").toString())
                 .contains("\"running\"", "\"paused\"", "\"prelaunch\"", "\"shutdown\"");
         assertThat(byName).containsKeys("SHUTDOWN", "RESET", "POWERDOWN", "STOP", "RESUME", "human-monitor-command",
-                "query-cpus-fast", "query-kvm").doesNotContainKey("query-pci");
+                "query-cpus-fast", "query-kvm", "query-pci", "query-block");
         JsonNode hmpArgs = byName.get(byName.get("human-monitor-command").get("arg-type").asText());
         assertThat(hmpArgs.get("members").toString()).isEqualTo("[{\"name\":\"command-line\",\"type\":\"str\"},"
                 + "{\"name\":\"cpu-index\",\"type\":\"int\",\"default\":null}]");

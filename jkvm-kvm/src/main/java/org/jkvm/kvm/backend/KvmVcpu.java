@@ -39,6 +39,11 @@ final class KvmVcpu implements Vcpu {
         VcpuKicker.signal(); // install the no-op handler before any kick can be sent
     }
 
+    /** The vCPU fd (tests set the local APIC through it). */
+    VcpuFd fd() {
+        return fd;
+    }
+
     @Override
     public int index() {
         return fd.id();

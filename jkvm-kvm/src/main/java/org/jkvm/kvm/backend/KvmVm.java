@@ -1,5 +1,8 @@
 package org.jkvm.kvm.backend;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -21,6 +24,12 @@ final class KvmVm implements Vm {
     static final long IDENTITY_MAP_GPA = 0xfffb_c000L;
 
     private final VmFd vm;
+    /** The PC's GSIs 0-23 (always installed) and the MSI routes added with {@link #setMsiRoute}. */
+    private final java.util.List<VmFd.GsiRoute> pcRoutes = pcGsiRouting();
+    private final java.util.Map<Integer, VmFd.GsiRoute.Msi> msiRoutes = new java.util.TreeMap<>();
+    private int nextMsiGsi = FIRST_MSI_GSI;
+    /** One struct kvm_msi reused by every {@link #signalMsi} (serialised on it). */
+    private final MemorySegment msi = Arena.ofAuto().allocate(KvmAbi.KVM_MSI_SIZE, 8);
 
     KvmVm(VmFd vm) {
         this.vm = vm;
@@ -28,7 +37,7 @@ final class KvmVm implements Vm {
             vm.setIdentityMapAddr(IDENTITY_MAP_GPA);
             vm.setTssAddr(TSS_GPA);
             vm.createIrqchip();
-            vm.setGsiRouting(pcGsiRouting());
+            vm.setGsiRouting(pcRoutes);
             vm.createPit2();
         } catch (RuntimeException e) {
             vm.close();
@@ -102,6 +111,57 @@ final class KvmVm implements Vm {
     @Override
     public void setIrqLine(int gsi, boolean level) {
         vm.irqLine(gsi, level);
+    }
+
+    @Override
+    public void signalMsi(long address, int data) {
+        synchronized (msi) {
+            msi.set(ValueLayout.JAVA_INT, 0, (int) address);
+            msi.set(ValueLayout.JAVA_INT, 4, (int) (address >>> 32));
+            msi.set(ValueLayout.JAVA_INT, 8, data);
+            vm.signalMsi(msi);
+        }
+    }
+
+    /** GSIs above the IOAPIC's 24 inputs carry MSI routes. */
+    static final int FIRST_MSI_GSI = 24;
+    /** KVM_MAX_IRQ_ROUTES (include/linux/kvm_host.h on x86): the routing table's size limit. */
+    static final int MAX_ROUTES = 4096;
+
+    @Override
+    public boolean supportsMsiRoutes() {
+        return true;
+    }
+
+    @Override
+    public synchronized int allocateMsiGsi() {
+        if (pcRoutes.size() + msiRoutes.size() >= MAX_ROUTES || nextMsiGsi >= MAX_ROUTES) {
+            throw new IllegalStateException("KVM's GSI routing table is full");
+        }
+        return nextMsiGsi++;
+    }
+
+    /** Adds or replaces the MSI route of {@code gsi}: KVM_SET_GSI_ROUTING with the whole table (api.rst 4.52). */
+    @Override
+    public synchronized void setMsiRoute(int gsi, long address, int data) {
+        if (gsi < FIRST_MSI_GSI || gsi >= nextMsiGsi) {
+            throw new IllegalArgumentException("GSI " + gsi + " was not allocated for MSI");
+        }
+        msiRoutes.put(gsi, new VmFd.GsiRoute.Msi(gsi, address, data));
+        java.util.List<VmFd.GsiRoute> all = new java.util.ArrayList<>(pcRoutes);
+        all.addAll(msiRoutes.values());
+        vm.setGsiRouting(all);
+    }
+
+    @Override
+    public void irqfd(int eventFd, int gsi, boolean assign) {
+        vm.irqfd(eventFd, gsi, !assign);
+    }
+
+    @Override
+    public boolean ioEventFd(long gpa, int length, int eventFd, boolean assign) {
+        vm.ioeventfd(gpa, length, false, null, eventFd, !assign);
+        return true;
     }
 
     @Override

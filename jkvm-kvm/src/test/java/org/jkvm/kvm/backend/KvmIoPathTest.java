@@ -194,4 +194,65 @@ class KvmIoPathTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> vm.fd().setGsiRouting(
                 List.of(new VmFd.GsiRoute.Irqchip(0, 7, 0)))).hasMessageContaining("KVM_SET_GSI_ROUTING");
     }
+
+    @Test
+    void vmLevelMmioIoeventfdAndMsiAsTheVirtioTransportUsesThem() {
+        int notify = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        try {
+            // a virtio notify address in the 64-bit PCI window, 2-byte writes
+            assertThat(vm.ioEventFd(0x1_0000_3000L, 2, notify, true)).isTrue();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> vm.ioEventFd(0x1_0000_3000L, 2, notify, true))
+                    .hasMessageContaining("KVM_IOEVENTFD"); // the same registration twice: EEXIST
+            assertThat(vm.ioEventFd(0x1_0000_3000L, 2, notify, false)).isTrue();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> vm.ioEventFd(0x1_0000_3000L, 2, notify, false))
+                    .hasMessageContaining("KVM_IOEVENTFD"); // nothing left to deassign
+        } finally {
+            Libc.close(notify);
+        }
+        // the reused struct kvm_msi: accepted every time (the reset LAPIC is disabled, so nothing is delivered)
+        for (int i = 0; i < 3; i++) {
+            vm.signalMsi(0xfee0_0000L, 0x41 + i);
+        }
+    }
+
+    @Test
+    void irqfdOnAnMsiRouteInterruptsThroughTheLocalApic() {
+        // software-enable the local APIC (SVR bit 8), as the guest's OS would
+        byte[] lapic = ((KvmVcpu) vcpu).fd().getLapic();
+        java.nio.ByteBuffer regs = java.nio.ByteBuffer.wrap(lapic).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        regs.putInt(0xf0, 0x1ff);
+        ((KvmVcpu) vcpu).fd().setLapic(lapic);
+        int msi = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        try {
+            assertThat(vm.supportsMsiRoutes()).isTrue();
+            int gsi = vm.allocateMsiGsi();
+            assertThat(gsi).isGreaterThanOrEqualTo(24);
+            vm.setMsiRoute(gsi, 0xfee0_0000L, 0x30); // first a different vector: the route is replaced below
+            vm.setMsiRoute(gsi, 0xfee0_0000L, 0x41); // APIC 0, fixed, vector 0x41
+            vm.irqfd(msi, gsi, true);
+            onReady = () -> signal(msi);
+            byte[] code = {
+                (byte) 0xfb,                                // sti
+                (byte) 0xe6, (byte) 0xf6,                   // out 0xf6, al: ready
+                (byte) 0xf4,                                // hlt: wakes on the MSI
+                (byte) 0xeb, (byte) 0xfd,                   // jmp hlt
+            };
+            byte[] handler = {
+                (byte) 0xb0, 'M', (byte) 0xe6, (byte) 0xf5, // out 0xf5, 'M'
+                (byte) 0xe6, (byte) 0xf4,                   // out 0xf4: done
+                (byte) 0xcf,                                // iret
+            };
+            mem.write(0x1000, code);
+            mem.write(0x1100, handler);
+            mem.writeInt(0x30 * 4, 0x1200);                 // the old vector would print nothing
+            mem.writeInt(0x41 * 4, 0x1100);                 // IVT[0x41] = 0000:1100
+            assertThat(vcpu.run(io)).isEqualTo(VcpuExit.INTERRUPTED);
+            assertThat(events).containsExactly("out f6=0", "out f5=4d", "out f4=4d");
+            vm.irqfd(msi, gsi, false);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> vm.setMsiRoute(gsi + 1, 0xfee0_0000L, 0x41))
+                    .isInstanceOf(IllegalArgumentException.class);
+        } finally {
+            Libc.close(msi);
+        }
+    }
 }

@@ -18,15 +18,18 @@ import org.jkvm.devices.timer.Hpet;
 import org.jkvm.devices.timer.Pit;
 import org.jkvm.hypervisor.IoHandler;
 import org.jkvm.hypervisor.Vm;
+import org.jkvm.block.DiskConfig;
+import org.jkvm.memory.GuestMemory;
 import org.jkvm.memory.PcMemoryLayout;
 
 /**
  * The PC platform's devices on their port-I/O and MMIO buses, and the vCPUs' {@link IoHandler}: every port or MMIO
  * exit is dispatched here. Addresses and IRQs are the PC's (and what jkvm's ACPI tables describe):
  * COM1 0x3F8 IRQ 4, i8042 0x60/0x64 IRQ 1, RTC 0x70 IRQ 8, POST 0x80, debug exit 0xF4, pvpanic 0x505, ACPI PM
- * 0x600 SCI 9, reset control 0xCF9. The PIT, PIC and IOAPIC are KVM's in-kernel ones on the kvm backend; on the
- * software CPU the PIC, IOAPIC, PIT (0x40, port B 0x61, IRQ 0) and an HPET (0xFED00000) are jkvm's
- * ({@link InterruptRouting}, {@link PlatformTimers}), and the timer thread also raises the RTC's IRQ 8 on time.
+ * 0x600 SCI 9, reset control 0xCF9; PCI configuration at 0xCF8/0xCFC and ECAM, BAR windows and virtio-blk disks
+ * ({@link PciPlatform}). The PIT, PIC and IOAPIC are KVM's in-kernel ones on the kvm backend; on the software CPU
+ * the PIC, IOAPIC, PIT (0x40, port B 0x61, IRQ 0) and an HPET (0xFED00000) are jkvm's ({@link InterruptRouting},
+ * {@link PlatformTimers}), and the timer thread also raises the RTC's IRQ 8 on time.
  */
 public final class DeviceManager implements IoHandler, AutoCloseable {
     public static final int COM1_PORT = 0x3f8;
@@ -53,9 +56,15 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
     private final AcpiPm acpiPm;
     private final CmosRtc rtc;
     private final PlatformTimers timers;
+    private final PciPlatform pci;
 
-    public DeviceManager(Vm vm, PcMemoryLayout layout, IntConsumer consoleOutput, PlatformEvents events,
-                         Clock clock) {
+    /**
+     * The platform's devices and the PCI bus with one virtio-blk device per disk (its queues in {@code memory}).
+     *
+     * @throws org.jkvm.hypervisor.HypervisorException when a disk cannot be opened
+     */
+    public DeviceManager(Vm vm, GuestMemory memory, PcMemoryLayout layout, IntConsumer consoleOutput,
+                         PlatformEvents events, Clock clock, List<DiskConfig> disks) {
         InterruptRouting irqs = InterruptRouting.create(vm, pio, mmio);
         serial = new Serial16550(irqs.isaLine(COM1_IRQ), consoleOutput);
         pio.register(COM1_PORT, 8, serial);
@@ -89,14 +98,38 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
         acpiPm = new AcpiPm(irqs.isaLine(SCI_IRQ), events::powerOff, S5_SLEEP_TYPE);
         pio.register(PM_PORT, 12, acpiPm);
         pio.register(RESET_CONTROL_PORT, 1, new ResetControl(() -> events.reset("reset control register")));
+        try {
+            pci = new PciPlatform(vm, memory, layout, irqs, pio, mmio, disks);
+        } catch (RuntimeException e) {
+            if (timers != null) {
+                timers.close();
+            }
+            throw e;
+        }
     }
 
-    /** Stops the timer thread, if any. */
+    /** Stops the timer thread and device request processing. */
     @Override
     public void close() {
         if (timers != null) {
             timers.close();
         }
+        pci.stop();
+    }
+
+    /** True once device I/O has stopped (after {@link #close}): no device thread touches guest RAM any more. */
+    public boolean ioStopped() {
+        return pci.stopped();
+    }
+
+    /** Closes the disks and the notification eventfds: only once no vCPU thread runs. */
+    public void release() {
+        pci.close();
+    }
+
+    /** The PCI side: host bridge and disks. */
+    public PciPlatform pci() {
+        return pci;
     }
 
     /** A device registered at {@code base} that expects offsets as seen from {@code base - shift}. */

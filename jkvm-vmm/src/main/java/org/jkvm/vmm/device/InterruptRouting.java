@@ -23,6 +23,12 @@ public abstract sealed class InterruptRouting permits InterruptRouting.Backend, 
     /** The line of ISA IRQ {@code irq} (0, 1, 3-15). */
     public abstract InterruptLine isaLine(int irq);
 
+    /**
+     * A line into GSI {@code gsi} (16-23: the I/O APIC inputs PCI INTx uses) for one device. Several devices may
+     * share a GSI: it is asserted while any of their lines is (wired OR; PCI INTx is level-triggered and shareable).
+     */
+    public abstract InterruptLine gsiLine(int gsi);
+
     /** True when the platform's PIT is the VMM's (the backend has none of its own). */
     public boolean needsPit() {
         return this instanceof Vmm;
@@ -51,6 +57,40 @@ public abstract sealed class InterruptRouting permits InterruptRouting.Backend, 
         @Override
         public InterruptLine isaLine(int irq) {
             return new IrqLine(vm, irq);
+        }
+
+        private final java.util.Map<Integer, SharedLine> shared = new java.util.HashMap<>();
+
+        @Override
+        public synchronized InterruptLine gsiLine(int gsi) {
+            SharedLine line = shared.computeIfAbsent(gsi, g -> new SharedLine(new IrqLine(vm, g)));
+            return line.source();
+        }
+    }
+
+    /** A wired OR of sources onto one line: asserted while any source is. */
+    private static final class SharedLine {
+        private final InterruptLine out;
+        private int asserted;
+
+        SharedLine(InterruptLine out) {
+            this.out = out;
+        }
+
+        InterruptLine source() {
+            boolean[] level = new boolean[1];
+            return asserted -> {
+                synchronized (this) {
+                    if (asserted == level[0]) {
+                        return;
+                    }
+                    level[0] = asserted;
+                    this.asserted += asserted ? 1 : -1;
+                    if (this.asserted == (asserted ? 1 : 0)) {
+                        out.set(asserted);
+                    }
+                }
+            };
         }
     }
 
@@ -94,6 +134,20 @@ public abstract sealed class InterruptRouting permits InterruptRouting.Backend, 
         @Override
         public GsiSink gsis() {
             return router;
+        }
+
+        @Override
+        public InterruptLine gsiLine(int gsi) {
+            InterruptLine wire = router.gsiLine(gsi); // the router ORs the sources of one GSI
+            boolean[] level = new boolean[1];
+            return asserted -> {
+                synchronized (level) {
+                    if (asserted != level[0]) {
+                        level[0] = asserted;
+                        wire.set(asserted);
+                    }
+                }
+            };
         }
     }
 }

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Run by the Debian guest's /init (jkvm-it VirtioBlkLinuxTest): what the guest sees of its two virtio-blk disks,
+# as KEY=VALUE lines on the console. vda: 16 MiB, writable, serial jkvm-serial-1; vdb: 8 MiB, readonly=on.
+for d in /sys/bus/pci/devices/*; do
+    echo "PCI-$(basename "$d")=$(cat "$d/vendor"):$(cat "$d/device"):$(cat "$d/class")"
+done
+echo "VDA-EXISTS=$([ -b /dev/vda ] && echo yes || echo no)"
+echo "VDA-SECTORS=$(cat /sys/block/vda/size)"
+echo "VDA-RO=$(cat /sys/block/vda/ro)"
+echo "VDA-SERIAL=$(cat /sys/block/vda/serial)"
+echo "VDB-SECTORS=$(cat /sys/block/vdb/size)"
+echo "VDB-RO=$(cat /sys/block/vdb/ro)"
+echo "VDA-HEAD=$(dd if=/dev/vda bs=512 count=1 2>/dev/null | head -c 16)"
+echo "VDB-HEAD=$(dd if=/dev/vdb bs=512 count=1 2>/dev/null | head -c 17)"
+
+# A small write at sector 8, then 1 MiB of random data at 1 MiB (many descriptors per request).
+printf 'JKVM-GUEST-WROTE-THIS' > /tmp/small
+dd if=/tmp/small of=/dev/vda bs=512 seek=8 conv=notrunc,fsync 2>/dev/null # fsync: a FLUSH request
+dd if=/dev/urandom of=/tmp/random bs=65536 count=16 2>/dev/null
+dd if=/tmp/random of=/dev/vda bs=65536 seek=16 conv=notrunc 2>/dev/null
+echo "VDA-WRITE-STATUS=$?"
+sync
+echo "VDA-RANDOM-MD5=$(md5sum /tmp/random | cut -d' ' -f1)"
+echo 3 > /proc/sys/vm/drop_caches
+echo "VDA-REREAD-MD5=$(dd if=/dev/vda bs=65536 skip=16 count=16 2>/dev/null | md5sum | cut -d' ' -f1)"
+
+# Unbind and rebind vda's PCI function: the driver resets the device (status 0) and sets it up from scratch.
+echo 0000:00:01.0 > /sys/bus/pci/drivers/virtio-pci/unbind
+echo "VDA-AFTER-UNBIND=$([ -b /dev/vda ] && echo present || echo gone)"
+echo 0000:00:01.0 > /sys/bus/pci/drivers/virtio-pci/bind
+sleep 1
+echo "VDA-REBOUND-MD5=$(dd if=/dev/vda bs=65536 skip=16 count=16 2>/dev/null | md5sum | cut -d' ' -f1)"
+
+if dd if=/tmp/small of=/dev/vdb bs=512 seek=8 conv=notrunc 2>/dev/null; then
+    echo "VDB-WRITE=accepted"
+else
+    echo "VDB-WRITE=refused"
+fi
+echo "MSIX-VDA-REQ=$(grep 'virtio0-req.0' /proc/interrupts | grep -c PCI-MSI)"
+echo "MSIX-VDA-COUNT=$(grep 'virtio0-req.0' /proc/interrupts | awk '{print $2}')"
+echo "VIRTIO-BLK-SCRIPT=done"
+# The test reads query-blockstats when it sees the line above: stay up a little while it asks.
+sleep 3

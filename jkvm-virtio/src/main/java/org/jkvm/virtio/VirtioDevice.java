@@ -1,0 +1,56 @@
+package org.jkvm.virtio;
+
+/**
+ * The device-type half of a virtio device (virtio 1.2 chapter 5), as a transport (virtio-pci: chapter 4.1) drives
+ * it: what it offers (type, features, queues, configuration space) and the work behind each queue. The transport
+ * owns the status machine, feature negotiation, the queues' addresses and the interrupts.
+ */
+public interface VirtioDevice {
+    /** The virtio device ID (section 5: 1 network, 2 block, 4 entropy, ...). */
+    int deviceType();
+
+    /** The feature bits offered (section 6 reserved bits included: VERSION_1, EVENT_IDX, INDIRECT_DESC, ...). */
+    long deviceFeatures();
+
+    /** Number of virtqueues. */
+    int numQueues();
+
+    /** Largest size of queue {@code index} (a power of two). */
+    int maxQueueSize(int index);
+
+    /** Size of the device-specific configuration space in bytes. */
+    int configSize();
+
+    /**
+     * Reads {@code len} configuration bytes at {@code offset} into {@code dst[dstOff..]}; bytes beyond the space
+     * read as zero.
+     */
+    void readConfig(int offset, byte[] dst, int dstOff, int len);
+
+    /**
+     * The driver wrote configuration bytes (only the fields the device type lets it write take effect). Default:
+     * nothing is writable.
+     */
+    default void writeConfig(int offset, byte[] src, int srcOff, int len) {
+    }
+
+    /**
+     * The driver set DRIVER_OK with {@code queue} enabled and {@code negotiatedFeatures} agreed: returns the worker
+     * that completes its requests. Called again after each device reset.
+     */
+    QueueHandler activate(int index, VirtQueue queue, long negotiatedFeatures);
+
+    /** A short name for messages and the monitor ("virtio-blk"). */
+    String name();
+
+    /** Completes the requests of one queue; used by one thread at a time. */
+    @FunctionalInterface
+    interface QueueHandler {
+        /**
+         * Completes what the driver made available; returns true if the driver wants a used-buffer notification.
+         *
+         * @throws VirtQueueException the queue or a request is malformed: the transport sets DEVICE_NEEDS_RESET
+         */
+        boolean process() throws VirtQueueException;
+    }
+}

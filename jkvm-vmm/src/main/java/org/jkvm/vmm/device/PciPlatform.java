@@ -1,0 +1,213 @@
+package org.jkvm.vmm.device;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.jkvm.acpi.PciHostConfig;
+import org.jkvm.block.DiskConfig;
+import org.jkvm.block.RawDisk;
+import org.jkvm.block.VirtioBlockDevice;
+import org.jkvm.devices.IoBus;
+import org.jkvm.hypervisor.HypervisorException;
+import org.jkvm.hypervisor.Vm;
+import org.jkvm.memory.GuestMemory;
+import org.jkvm.memory.PcMemoryLayout;
+import org.jkvm.pci.BarAllocator;
+import org.jkvm.pci.HostBridge;
+import org.jkvm.pci.PciBus;
+import org.jkvm.pci.PciConfigIo;
+import org.jkvm.pci.PciConfigSpace;
+import org.jkvm.pci.PciEcam;
+import org.jkvm.pci.PciWindow;
+import org.jkvm.pci.virtio.VirtioPciDevice;
+
+/**
+ * The PC's PCI side: host bridge at 00:00.0, configuration mechanism #1 at 0xCF8/0xCFC, ECAM for bus 0 at
+ * {@link #ECAM_GPA}, the 32-bit MMIO window {@link #MMIO32_GPA}-0xDFFFFFFF (below ECAM, the IOAPIC and the LAPICs)
+ * and a 64-bit window above RAM; one virtio-blk PCI device per disk in slots 1, 2, ... with firmware-assigned BARs
+ * and INTA on GSI 16 + ((slot + pin) mod 4) (the DSDT's {@code _PRT}). Queue notifications go through one eventfd
+ * per queue to the {@link EventLoop} thread: written by KVM itself (ioeventfd on the notify address) or by the
+ * vCPU's MMIO write on the software CPU; completions interrupt through MSI-X ({@link MsiDelivery}: irqfd on KVM) or
+ * INTx.
+ */
+public final class PciPlatform {
+    public static final long MMIO32_GPA = 0xc000_0000L;
+    public static final long MMIO32_BYTES = 0x2000_0000L;
+    public static final long ECAM_GPA = 0xe000_0000L;
+    public static final int INTX_GSI_BASE = 16;
+    /** The 64-bit window: 32 GiB from the first 1 GiB boundary above RAM (and above 4 GiB)... */
+    public static final long MMIO64_BYTES = 32L << 30;
+    /** ... when it ends within the 40 physical address bits the software CPU reports. */
+    public static final long PHYS_LIMIT = 1L << 40;
+    /** PCI class of a virtio-blk function: mass storage, SCSI (what QEMU reports). */
+    public static final int CLASS_STORAGE_SCSI = 0x010000;
+    /** Guest writes of this many bytes to a notify address reach the ioeventfd (Linux uses iowrite16). */
+    static final int NOTIFY_WRITE_BYTES = 2;
+
+    /** One disk: what the user asked for, its open image, its virtio-blk device, its PCI function and slot. */
+    public record Disk(DiskConfig config, RawDisk image, VirtioBlockDevice blk, VirtioPciDevice device, int slot) {
+    }
+
+    private final PciBus bus;
+    private final PciHostConfig host;
+    private final EventLoop loop = new EventLoop();
+    private final List<QueueEvent> events = new ArrayList<>();
+    private final List<Disk> disks = new ArrayList<>();
+    private final List<MsiDelivery> msiSinks = new ArrayList<>();
+
+    /**
+     * Builds the bus, registers it on {@code pio} and {@code mmio}, and opens and plugs every disk.
+     *
+     * @throws HypervisorException when a disk cannot be opened (naming it), with everything opened so far closed
+     */
+    public PciPlatform(Vm vm, GuestMemory memory, PcMemoryLayout layout, InterruptRouting irqs, IoBus pio,
+                       IoBus mmio, List<DiskConfig> diskConfigs) {
+        PciWindow low = new PciWindow(MMIO32_GPA, MMIO32_BYTES);
+        long highBase = Math.max(layout.ramEnd(), PcMemoryLayout.MMIO_HOLE_END);
+        highBase = (highBase + PcMemoryLayout.GIB - 1) & -PcMemoryLayout.GIB;
+        PciWindow high = highBase + MMIO64_BYTES <= PHYS_LIMIT ? new PciWindow(highBase, MMIO64_BYTES) : null;
+        host = new PciHostConfig(ECAM_GPA, low.baseGpa(), low.sizeBytes(), high == null ? 0 : high.baseGpa(),
+                high == null ? 0 : high.sizeBytes(), INTX_GSI_BASE);
+        bus = new PciBus(high == null ? List.of(low) : List.of(low, high));
+        BarAllocator allocator = new BarAllocator(low, high);
+        bus.add(new HostBridge());
+        PciConfigIo configIo = new PciConfigIo(bus);
+        pio.register(PciConfigIo.ADDRESS_PORT, 1, configIo.address());
+        pio.register(PciConfigIo.DATA_PORT, 4, configIo.data());
+        mmio.register(ECAM_GPA, PciEcam.BUS_SIZE, new PciEcam(bus));
+        for (PciWindow w : bus.windows()) {
+            mmio.register(w.baseGpa(), w.sizeBytes(), bus.windowDevice(w));
+        }
+        try {
+            for (DiskConfig config : diskConfigs) {
+                addDisk(vm, memory, irqs, allocator, config);
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        loop.start();
+    }
+
+    private void addDisk(Vm vm, GuestMemory memory, InterruptRouting irqs, BarAllocator allocator,
+                         DiskConfig config) {
+        RawDisk image;
+        try {
+            image = RawDisk.open(config);
+        } catch (IOException e) {
+            throw new HypervisorException("--disk " + config.path() + ": " + e.getMessage(), e);
+        }
+        int slot = disks.size() + 1;
+        VirtioPciDevice device;
+        VirtioBlockDevice blk;
+        try {
+            blk = new VirtioBlockDevice(image, config.idBytes(), 1);
+            QueueEvent[] queueEvents = new QueueEvent[blk.numQueues()];
+            for (int q = 0; q < queueEvents.length; q++) {
+                queueEvents[q] = new QueueEvent();
+                events.add(queueEvents[q]);
+            }
+            int gsi = host.intxGsi(slot, 0);
+            MsiDelivery msi = MsiDelivery.forDevice(vm, blk.numQueues() + 1);
+            msiSinks.add(msi);
+            device = new VirtioPciDevice(blk, memory, CLASS_STORAGE_SCSI, msi, irqs.gsiLine(gsi),
+                    hooks(vm, queueEvents), config.id().orElse(""));
+            device.config().put(PciConfigSpace.INTERRUPT_LINE, 1, gsi);
+            for (int q = 0; q < queueEvents.length; q++) {
+                QueueEvent ev = queueEvents[q];
+                int queue = q;
+                VirtioPciDevice d = device;
+                loop.add(ev.fd(), () -> {
+                    ev.drain();
+                    d.processQueue(queue);
+                });
+            }
+            allocator.assign(device);
+            int got = bus.add(device);
+            if (got != slot) {
+                throw new IllegalStateException("disk plugged in slot " + got + ", expected " + slot);
+            }
+        } catch (RuntimeException e) {
+            image.close();
+            throw e;
+        }
+        disks.add(new Disk(config, image, blk, device, slot));
+    }
+
+    /**
+     * The transport's hooks: a kick signals the queue's eventfd; a moved notify address moves the queue's in-kernel
+     * ioeventfd (on KVM). Only what was assigned is deassigned; a failure (the guest overlapping two BARs makes KVM
+     * refuse a second registration) is reported once and leaves that queue on the MMIO-exit path, which works too.
+     */
+    private static VirtioPciDevice.Hooks hooks(Vm vm, QueueEvent[] queueEvents) {
+        long[] assigned = new long[queueEvents.length];
+        java.util.Arrays.fill(assigned, -1);
+        boolean[] reported = new boolean[1];
+        return new VirtioPciDevice.Hooks() {
+            @Override
+            public void kick(int queue) {
+                queueEvents[queue].signal();
+            }
+
+            @Override
+            public synchronized void notifyMoved(int queue, long oldGpa, long newGpa) {
+                int fd = queueEvents[queue].fd();
+                try {
+                    if (assigned[queue] >= 0) {
+                        vm.ioEventFd(assigned[queue], NOTIFY_WRITE_BYTES, fd, false);
+                        assigned[queue] = -1;
+                    }
+                    if (newGpa >= 0 && vm.ioEventFd(newGpa, NOTIFY_WRITE_BYTES, fd, true)) {
+                        assigned[queue] = newGpa;
+                    }
+                } catch (RuntimeException e) {
+                    if (!reported[0]) {
+                        reported[0] = true;
+                        System.err.println("jkvm: ioeventfd for a virtqueue notify address: " + e.getMessage()
+                                + " (notifications take the MMIO exit path)");
+                    }
+                }
+            }
+        };
+    }
+
+    /** What the ACPI tables describe: ECAM, windows, INTx routing. */
+    public PciHostConfig hostConfig() {
+        return host;
+    }
+
+    public PciBus bus() {
+        return bus;
+    }
+
+    public List<Disk> disks() {
+        return List.copyOf(disks);
+    }
+
+    /** Stops request processing (the I/O thread); the devices stay as they are. */
+    public void stop() {
+        loop.close();
+    }
+
+    /** True once no request is being processed (the I/O thread has ended): guest RAM may then go away. */
+    public boolean stopped() {
+        return loop.stopped();
+    }
+
+    /** Stops processing and closes the eventfds and images. Only once no vCPU can touch the devices any more. */
+    public void close() {
+        loop.close();
+        for (QueueEvent e : events) {
+            e.close();
+        }
+        events.clear();
+        for (MsiDelivery m : msiSinks) {
+            m.close();
+        }
+        msiSinks.clear();
+        for (Disk d : disks) {
+            d.image().close();
+        }
+    }
+}
