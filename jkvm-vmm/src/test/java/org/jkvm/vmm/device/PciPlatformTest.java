@@ -60,6 +60,11 @@ class PciPlatformTest {
         }
 
         @Override
+        public Runnable connectExtInt(org.jkvm.hypervisor.ExtIntSource pic) {
+            return () -> { };
+        }
+
+        @Override
         public void setEoiListener(java.util.function.IntConsumer listener) {
         }
 
