@@ -20,9 +20,35 @@ public final class Block {
     private final long[] words;
     private final long lastMask;
     final int byteLen;
+    /** Where the bytes live: the RAM region's host segment and the offset in it (null for an uncached block). */
+    final MemorySegment seg;
+    final long off;
 
-    Block(long pa, int mode, Insn[] insns, int count, byte[] bytes, int byteLen) {
+    /**
+     * Chaining: up to two successors seen after this block, each with the RIP it was entered at and the
+     * {@link Cpu#codeGen} of the time; a link is used only while the generation is unchanged (no TLB flush, no
+     * CS/CR0/EFER change since), and the successor's bytes are still checked on every entry.
+     */
+    long succRip0 = -1, succRip1 = -1;
+    long succGen0, succGen1;
+    Block succ0, succ1;
+    /** Entries through the interpreter, counted towards translation ({@link Translator}). */
+    int hits;
+    /** The block translated to JVM bytecode, or null. */
+    CompiledBlock compiled;
+    /** The offset of the end of each instruction from the block start (for retired counts after a fault). */
+    final int[] ends;
+
+    Block(long pa, int mode, Insn[] insns, int count, byte[] bytes, int byteLen, MemorySegment seg, long off) {
         this.pa = pa;
+        this.seg = seg;
+        this.off = off;
+        this.ends = new int[count];
+        int e = 0;
+        for (int i = 0; i < count; i++) {
+            e += insns[i].len;
+            ends[i] = e;
+        }
         this.mode = mode;
         this.insns = insns;
         this.count = count;
@@ -34,6 +60,48 @@ public final class Block {
         }
         int rem = byteLen & 7;
         lastMask = rem == 0 ? -1L : (1L << (8 * rem)) - 1;
+    }
+
+    /** The successor linked for entry at {@code rip} under generation {@code gen}, or null. */
+    Block successor(long rip, long gen) {
+        if (rip == succRip0 && gen == succGen0) {
+            return succ0;
+        }
+        if (rip == succRip1 && gen == succGen1) {
+            return succ1;
+        }
+        return null;
+    }
+
+    /** Links {@code next} as the successor at {@code rip}, replacing a stale link or the older one. */
+    void link(long rip, long gen, Block next) {
+        if (succGen0 != gen || succRip0 == rip || succ0 == null) {
+            succRip0 = rip;
+            succGen0 = gen;
+            succ0 = next;
+        } else {
+            succRip1 = succRip0;
+            succGen1 = succGen0;
+            succ1 = succ0;
+            succRip0 = rip;
+            succGen0 = gen;
+            succ0 = next;
+        }
+    }
+
+    /** True if guest memory still holds this block's bytes. */
+    boolean valid() {
+        return matches(seg, off);
+    }
+
+    /** How many instructions completed before the one at {@code rip} (the block was entered at {@code rip0}). */
+    int completedBefore(long rip0, long rip) {
+        long d = rip - rip0;
+        int k = 0;
+        while (k < count && (k == 0 ? 0 : ends[k - 1]) < d) {
+            k++;
+        }
+        return k;
     }
 
     /** True if the segment still holds this block's bytes at {@code off} (the region is at least byteLen long). */

@@ -103,6 +103,11 @@ public final class Cpu {
     public final int[] cpuidOut = new int[4];
     /** Scratch pair for wide multiply/divide results. */
     public final long[] pair = new long[2];
+    /**
+     * Bumped whenever a cached link from one block to the next may have become wrong: a TLB flush, a change of CS,
+     * CR0 or EFER (mode, CPL, CS base). Block chaining ({@link Block#successor}) is valid only within a generation.
+     */
+    public long codeGen;
     /** Instructions retired since creation (for statistics). */
     public long retired;
     /** Reused fault object: guest exceptions allocate nothing. */
@@ -199,6 +204,7 @@ public final class Cpu {
 
     /** Recomputes the decode mode, CPL-independent effective bases and long-mode state after CS/CR0/EFER change. */
     public void recomputeMode() {
+        codeGen++;
         boolean pe = (cr0 & CR0_PE) != 0;
         int ar = segAr[CS];
         if ((efer & EFER_LMA) != 0 && (ar & (1 << 13)) != 0) {

@@ -335,6 +335,10 @@ public final class Executor {
                 }
             }
         }
+        if (aluOp == 2 || aluOp == 3) {
+            // ADC/SBB read CF: a write fault after the flags changed would restart with the wrong carry in.
+            c.mmu.probeWrite(la, size);
+        }
         long res = Alu.alu(c, aluOp, size, c.mmu.read(la, size), src);
         if (aluOp != 7) {
             c.mmu.write(la, size, res);

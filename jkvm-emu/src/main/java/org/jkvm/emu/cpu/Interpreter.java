@@ -17,6 +17,27 @@ import java.lang.invoke.VarHandle;
  */
 public final class Interpreter {
     public static final int CACHE_SIZE = 1 << 14;
+    /**
+     * Interpreted entries after which a block is translated to JVM bytecode ({@link Translator}): system property
+     * {@code jkvm.emu.jit}, a count (0 translates every block before its first run) or {@code off}; default
+     * {@value #DEFAULT_JIT_THRESHOLD}. -1 when off.
+     */
+    public static final int JIT_THRESHOLD = jitThreshold(System.getProperty("jkvm.emu.jit"));
+    static final int DEFAULT_JIT_THRESHOLD = 1000;
+
+    static int jitThreshold(String p) {
+        if (p == null || p.isBlank()) {
+            return DEFAULT_JIT_THRESHOLD;
+        }
+        if (p.equals("off") || p.equals("false")) {
+            return -1;
+        }
+        try {
+            return Math.max(0, Integer.parseInt(p.trim()));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("jkvm.emu.jit: a count or off, not " + p);
+        }
+    }
     static final int MAX_INSNS = 48;
     private static final int MAX_BYTES = 1024;
 
@@ -80,6 +101,7 @@ public final class Interpreter {
 
     /** Forgets every cached block. */
     public void flushBlocks() {
+        c.codeGen++;
         java.util.Arrays.fill(cache, null);
     }
 
@@ -88,8 +110,10 @@ public final class Interpreter {
      */
     public int run() {
         c.stop = 0;
+        Block prev = null;
         while (true) {
             if (attention != 0) {
+                prev = null;
                 if (takeKick()) {
                     return 0;
                 }
@@ -99,19 +123,53 @@ public final class Interpreter {
                 }
             }
             try {
-                Block b = block();
+                Block b = null;
+                if (prev != null) {
+                    // Chained: the successor this block had last time, while no TLB flush or mode change came
+                    // between; its bytes are still compared (guest stores, DMA).
+                    b = prev.successor(c.rip, c.codeGen);
+                    if (b != null && !b.valid()) {
+                        b = null;
+                    }
+                }
+                if (b == null) {
+                    long rip = c.rip;
+                    long gen = c.codeGen;
+                    b = block();
+                    if (b != null && prev != null && b.seg != null) {
+                        prev.link(rip, gen, b);
+                    }
+                }
+                prev = b;
                 if (b != null) {
-                    execute(b);
+                    CompiledBlock cb = b.compiled;
+                    if (cb == null && JIT_THRESHOLD >= 0 && b.seg != null && b.hits++ >= JIT_THRESHOLD) {
+                        cb = translate(b);
+                    }
+                    if (cb != null) {
+                        long rip0 = c.rip;
+                        try {
+                            cb.run(c, b.insns);
+                        } catch (CpuFault f) {
+                            c.retired += b.completedBefore(rip0, c.insnRip);
+                            throw f;
+                        }
+                    } else {
+                        execute(b);
+                    }
                 }
             } catch (CpuFault f) {
+                prev = null;
                 c.rip = c.insnRip;
                 Interrupts.raise(c, f.vector, f.hasErrorCode, f.errorCode);
             } catch (RuntimeException e) {
                 // A bug in the emulator must not take down the VMM: report it as an internal error.
+                prev = null;
                 c.internalError("emulator error " + e);
             }
             int s = c.stop;
             if (s != 0) {
+                prev = null;
                 if (s == Cpu.STOP_YIELD) {
                     c.stop = 0;
                     continue;
@@ -145,18 +203,38 @@ public final class Interpreter {
         return c.stop;
     }
 
+    /** Translates {@code b} to bytecode; a block that cannot be translated stays interpreted. */
+    private CompiledBlock translate(Block b) {
+        try {
+            b.compiled = Translator.compile(b);
+            translated++;
+        } catch (RuntimeException | LinkageError e) {
+            // A translator bug must not stop the guest: the interpreter runs this block from now on. With a
+            // threshold of 0 (the tests' "translate everything") it is an internal error instead, so it is seen.
+            b.hits = Integer.MIN_VALUE;
+            translateFailures++;
+            if (JIT_THRESHOLD == 0) {
+                throw new IllegalStateException("translation failed: " + e, e);
+            }
+        }
+        return b.compiled;
+    }
+
+    /** Blocks translated to bytecode, and translations that failed (statistics). */
+    public long translated, translateFailures;
+
     private void execute(Block b) {
         Insn[] insns = b.insns;
         int n = b.count;
         Cpu c = this.c;
         int k = 0;
+        long ripMask = b.mode == Cpu.MODE64 ? -1L : b.mode == Cpu.MODE32 ? 0xffffffffL : 0xffff;
         try {
             for (; k < n; k++) {
                 Insn d = insns[k];
                 long rip = c.rip;
                 c.insnRip = rip;
-                long next = rip + d.len;
-                c.rip = c.mode == Cpu.MODE64 ? next : c.mode == Cpu.MODE32 ? next & 0xffffffffL : next & 0xffff;
+                c.rip = (rip + d.len) & ripMask;
                 Executor.exec(c, d);
                 if (c.stop != 0) {
                     k++;
@@ -183,7 +261,7 @@ public final class Interpreter {
         int idx = (int) ((pa ^ (pa >>> 14)) & (CACHE_SIZE - 1));
         Block b = cache[idx];
         int mode = c.mode;
-        if (b != null && b.pa == pa && b.mode == mode && b.matches(seg, off)) {
+        if (b != null && b.pa == pa && b.mode == mode && b.valid()) {
             return b;
         }
         int avail = (int) Math.min(Math.min(0x1000 - (pa & 0xfff), MAX_BYTES), seg.byteSize() - off);
@@ -214,7 +292,7 @@ public final class Interpreter {
             insns[i] = scratch[i];
             scratch[i] = null;
         }
-        b = new Block(pa, mode, insns, n, code, pos);
+        b = new Block(pa, mode, insns, n, code, pos, seg, off);
         cache[idx] = b;
         return b;
     }
@@ -229,11 +307,11 @@ public final class Interpreter {
             have++;
             Insn d = new Insn();
             if (Decoder.decode(buf, 0, have, mode, d) >= 0) {
-                return new Block(-1, mode, new Insn[] {d}, 1, buf, 0);
+                return new Block(-1, mode, new Insn[] {d}, 1, buf, 0, null, 0);
             }
         }
         Insn d = new Insn();
         Decoder.decode(buf, 0, 15, mode, d);
-        return new Block(-1, mode, new Insn[] {d}, 1, buf, 0);
+        return new Block(-1, mode, new Insn[] {d}, 1, buf, 0, null, 0);
     }
 }

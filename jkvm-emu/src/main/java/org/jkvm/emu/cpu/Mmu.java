@@ -78,6 +78,9 @@ public final class Mmu {
     // ---- TLB maintenance (SDM vol. 3A 4.10.4) ----
 
     public void flushAll() {
+        if (c != null) {
+            c.codeGen++;
+        }
         java.util.Arrays.fill(tagR, -1L);
         java.util.Arrays.fill(tagW, -1L);
         java.util.Arrays.fill(tagX, -1L);
@@ -85,6 +88,7 @@ public final class Mmu {
 
     /** A MOV to CR3: flushes all but global translations when CR4.PGE is set. */
     public void flushNonGlobal() {
+        c.codeGen++;
         if ((c.cr4 & Cpu.CR4_PGE) == 0) {
             flushAll();
             return;
@@ -100,6 +104,7 @@ public final class Mmu {
 
     /** INVLPG. */
     public void flushPage(long la) {
+        c.codeGen++;
         int i = (int) (la >>> 12) & TLB_MASK;
         tagR[i] = -1;
         tagW[i] = -1;
