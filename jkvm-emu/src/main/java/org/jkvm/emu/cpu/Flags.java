@@ -143,8 +143,45 @@ public final class Flags {
         if (c.fOp == NONE) {
             return c.fAux;
         }
-        return (cf(c) ? Cpu.CF : 0) | (pf(c) ? Cpu.PF : 0) | (af(c) ? Cpu.AF : 0) | (zf(c) ? Cpu.ZF : 0)
-                | (sf(c) ? Cpu.SF : 0) | (of(c) ? Cpu.OF : 0);
+        return lazyArith(c);
+    }
+
+    /** {@link #arith} of a lazy record (kept apart so that arith stays small enough to inline). */
+    private static long lazyArith(Cpu c) {
+        int op = c.fOp;
+        // One pass over the record (materialize runs before every rotate, flag-bit instruction and PUSHF).
+        int size = c.fSize;
+        long res = c.fRes;
+        long f = szp(res, size);
+        if (op == LOGIC) {
+            return f;
+        }
+        long sb = signBit(size);
+        long m = mask(size);
+        long dst = c.fDst, src = c.fSrc;
+        switch (op) {
+            case ADD, ADC -> {
+                long rm = res & m, dm = dst & m;
+                int cmp = Long.compareUnsigned(rm, dm);
+                boolean cf = op == ADC && c.fAux != 0 ? cmp <= 0 : cmp < 0;
+                return f | (cf ? Cpu.CF : 0) | ((dst ^ src ^ res) & 0x10)
+                        | (((dst ^ res) & (src ^ res) & sb) != 0 ? Cpu.OF : 0);
+            }
+            case SUB, SBB -> {
+                int cmp = Long.compareUnsigned(dst & m, src & m);
+                boolean cf = op == SBB && c.fAux != 0 ? cmp <= 0 : cmp < 0;
+                return f | (cf ? Cpu.CF : 0) | ((dst ^ src ^ res) & 0x10)
+                        | (((dst ^ src) & (dst ^ res) & sb) != 0 ? Cpu.OF : 0);
+            }
+            case INC -> {
+                return f | (c.fAux != 0 ? Cpu.CF : 0) | ((res & 0xf) == 0 ? Cpu.AF : 0)
+                        | ((res & m) == sb ? Cpu.OF : 0);
+            }
+            default -> { // DEC
+                return f | (c.fAux != 0 ? Cpu.CF : 0) | ((res & 0xf) == 0xf ? Cpu.AF : 0)
+                        | ((res & m) == sb - 1 ? Cpu.OF : 0);
+            }
+        }
     }
 
     /** Makes the flags explicit so an instruction can change a few of them. */

@@ -45,6 +45,15 @@ public final class Interpreter {
     private final Block[] cache = new Block[CACHE_SIZE];
     private final byte[] code = new byte[MAX_BYTES + 16];
     private final Insn[] scratch = new Insn[MAX_INSNS];
+    /**
+     * Blocks by RIP (QEMU's tb_jmp_cache): an entry is used only within the {@link Cpu#codeGen} it was made in (no
+     * TLB flush, no CS/CR0/EFER change since), so it skips the TLB and the physical cache for indirect branches
+     * and returns, which chaining does not cover. The block's bytes are still compared.
+     */
+    private static final int JUMP_CACHE_SIZE = 1 << 12;
+    private final Block[] jumpCache = new Block[JUMP_CACHE_SIZE];
+    private final long[] jumpRip = new long[JUMP_CACHE_SIZE];
+    private final long[] jumpGen = new long[JUMP_CACHE_SIZE];
     /** {@link #ATTN_KICK}, {@link #ATTN_INTERRUPT}: set by any thread, cleared by the vCPU thread. */
     private volatile int attention;
     private InterruptController interrupts;
@@ -149,7 +158,7 @@ public final class Interpreter {
                     if (cb != null) {
                         long rip0 = c.rip;
                         try {
-                            cb.run(c, b.insns);
+                            cb.run(c, b, this);
                         } catch (CpuFault f) {
                             c.retired += b.completedBefore(rip0, c.insnRip);
                             throw f;
@@ -248,7 +257,25 @@ public final class Interpreter {
 
     /** The block at CS:RIP, from the cache or freshly decoded; null when fetching stopped the CPU. */
     private Block block() {
-        c.insnRip = c.rip;
+        long rip = c.rip;
+        c.insnRip = rip;
+        long gen = c.codeGen;
+        int h = (int) (rip ^ (rip >>> 12)) & (JUMP_CACHE_SIZE - 1);
+        Block j = jumpCache[h];
+        if (j != null && jumpRip[h] == rip && jumpGen[h] == gen && j.valid()) {
+            return j;
+        }
+        Block b = lookup();
+        if (b != null && b.seg != null) {
+            jumpCache[h] = b;
+            jumpRip[h] = rip;
+            jumpGen[h] = gen;
+        }
+        return b;
+    }
+
+    /** The block at CS:RIP through the TLB and the physically keyed cache, decoding it on a miss. */
+    private Block lookup() {
         long la = c.linear(Cpu.CS, c.rip);
         long pa = c.mmu.translate(la, Mmu.EXEC, c.cpl == 3);
         int reg = c.mmu.region(pa);

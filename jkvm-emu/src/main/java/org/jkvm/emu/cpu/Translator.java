@@ -47,7 +47,11 @@ final class Translator {
     private static final ClassDesc CD_COMPILED = ClassDesc.of(CompiledBlock.class.getName());
     private static final ClassDesc CD_LONGS = CD_long.arrayType();
 
-    private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN.arrayType());
+    private static final ClassDesc CD_BLOCK = ClassDesc.of(Block.class.getName());
+    private static final ClassDesc CD_INTERP = ClassDesc.of(Interpreter.class.getName());
+    private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_void, CD_CPU, CD_BLOCK, CD_INTERP);
+    private static final MethodTypeDesc MTD_INT = MethodTypeDesc.of(CD_int);
+    private static final MethodTypeDesc MTD_BOOL = MethodTypeDesc.of(CD_boolean);
     private static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
     private static final MethodTypeDesc MTD_GETREG = MethodTypeDesc.of(CD_long, CD_int, CD_int, CD_boolean);
     private static final MethodTypeDesc MTD_SETREG =
@@ -55,6 +59,10 @@ final class Translator {
     private static final MethodTypeDesc MTD_LINEAR = MethodTypeDesc.of(CD_long, CD_int, CD_long);
     private static final MethodTypeDesc MTD_READ = MethodTypeDesc.of(CD_long, CD_long, CD_int);
     private static final MethodTypeDesc MTD_WRITE = MethodTypeDesc.of(CD_void, CD_long, CD_int, CD_long);
+    private static final ClassDesc CD_JITOPS = ClassDesc.of(JitOps.class.getName());
+    private static final MethodTypeDesc MTD_ADDSUB = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_LOGIC = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_long);
+    private static final MethodTypeDesc MTD_JSHIFT = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_long, CD_int);
     private static final MethodTypeDesc MTD_PROBE = MethodTypeDesc.of(CD_void, CD_long, CD_int);
     private static final MethodTypeDesc MTD_PUSH = MethodTypeDesc.of(CD_void, CD_int, CD_long);
     private static final MethodTypeDesc MTD_POP = MethodTypeDesc.of(CD_long, CD_int);
@@ -72,8 +80,9 @@ final class Translator {
             ClassHierarchyResolver.ofClassLoading(Translator.class.getClassLoader())));
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
 
-    // Locals of run(Cpu c, Insn[] insns): 0 this, 1 c, 2 insns, 3-4 the block's entry RIP, 5-6 a linear address.
-    private static final int C = 1, INSNS = 2, RIP0 = 3, LA = 5;
+    // Locals of run(Cpu c, Block b, Interpreter in): 0 this, 1 c, 2 b, 3 in, 4-5 the block's entry RIP, 6-7 a
+    // linear address, 8-9 a temporary.
+    private static final int C = 1, BLOCK = 2, INTERP = 3, RIP0 = 4, LA = 6, TMP = 8;
 
     /** Translates {@code b}; the hidden class is unloaded with the block once nothing references it. */
     static CompiledBlock compile(Block b) {
@@ -115,6 +124,8 @@ final class Translator {
         private final CodeBuilder cob;
         private final Block b;
         private final long ripMask;
+        /** The end offset of the instruction being expanded (its RIP-relative base). */
+        private int curEnd;
 
         Emitter(CodeBuilder cob, Block b) {
             this.cob = cob;
@@ -124,20 +135,34 @@ final class Translator {
 
         void body() {
             cob.aload(C).getfield(CD_CPU, "rip", CD_long).lstore(RIP0);
+            Label top = cob.newLabel();
+            cob.labelBinding(top);
             int start = 0;
+            boolean writes = false;
             for (int k = 0; k < b.count; k++) {
                 Insn d = b.insns[k];
                 int end = start + d.len;
-                cob.aload(C);
-                ripPlus(start);
-                cob.putfield(CD_CPU, "insnRip", CD_long);
-                cob.aload(C);
-                ripPlus(end);
-                cob.putfield(CD_CPU, "rip", CD_long);
-                if (supported(d, b.mode)) {
+                boolean inline = supported(d, b.mode);
+                // insnRip for whatever can fault (the run loop restarts from it and recomputes RIP); RIP itself
+                // for the interpreter's instructions and at the block's end (the templates use constants).
+                if (!inline || d.mem || stackOp(d.op)) {
+                    cob.aload(C);
+                    ripPlus(start);
+                    cob.putfield(CD_CPU, "insnRip", CD_long);
+                }
+                if (!inline || k == b.count - 1) {
+                    cob.aload(C);
+                    ripPlus(end);
+                    cob.putfield(CD_CPU, "rip", CD_long);
+                }
+                if (inline) {
+                    curEnd = end;
                     insn(d, end);
+                    writes |= d.mem || stackOp(d.op);
                 } else {
-                    cob.aload(C).aload(INSNS).loadConstant(k).aaload().invokestatic(CD_EXECUTOR, "exec", MTD_EXEC);
+                    writes = true;
+                    cob.aload(C).aload(BLOCK).getfield(CD_BLOCK, "insns", CD_INSN.arrayType()).loadConstant(k)
+                            .aaload().invokestatic(CD_EXECUTOR, "exec", MTD_EXEC);
                     Label go = cob.newLabel();
                     cob.aload(C).getfield(CD_CPU, "stop", CD_int).ifeq(go);
                     retire(k + 1);
@@ -147,7 +172,32 @@ final class Translator {
                 start = end;
             }
             retire(b.count);
+            Insn last = b.insns[b.count - 1];
+            if (supported(last, b.mode) && branchesToStart(last, start)) {
+                // A loop onto itself: go round here while nothing needs the run loop (a kick or an interrupt
+                // pending) and, if the block stores, while its bytes are unchanged.
+                Label out = cob.newLabel();
+                cob.aload(C).getfield(CD_CPU, "rip", CD_long).lload(RIP0).lcmp().ifne(out);
+                cob.aload(INTERP).invokevirtual(CD_INTERP, "attention", MTD_INT).ifne(out);
+                if (writes) {
+                    cob.aload(BLOCK).invokevirtual(CD_BLOCK, "valid", MTD_BOOL).ifeq(out);
+                }
+                cob.goto_(top);
+                cob.labelBinding(out);
+            }
             cob.return_();
+        }
+
+        /** Instructions that touch the stack (and so can fault) among those expanded inline. */
+        private static boolean stackOp(int op) {
+            return (op >= 0x50 && op <= 0x5f) || op == 0xe8 || op == 0xc3;
+        }
+
+        /** True if {@code d}, ending at {@code end} bytes into the block, is a direct branch to the block start. */
+        private static boolean branchesToStart(Insn d, int end) {
+            int op = d.op;
+            boolean direct = (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || op == 0xe9 || op == 0xeb;
+            return direct && end + d.imm == 0;
         }
 
         private void retire(int n) {
@@ -315,7 +365,7 @@ final class Translator {
                     boolean dec = (d.reg & 7) == 1;
                     rmwE(d, size, false, () -> {
                         // The value to change is on the stack; Alu.inc/dec want (c, size, v).
-                        cob.lstore(7).aload(C).loadConstant(size).lload(7);
+                        cob.lstore(TMP).aload(C).loadConstant(size).lload(TMP);
                         cob.invokestatic(CD_ALU, dec ? "dec" : "inc", MTD_INCDEC);
                     });
                 }
@@ -332,12 +382,7 @@ final class Translator {
                 }
                 case 2, 3 -> {
                     int size = form == 2 ? 1 : d.osz;
-                    Runnable value = () -> {
-                        cob.aload(C).loadConstant(aluOp).loadConstant(size);
-                        getReg(d.reg, size, d.rex);
-                        readE(d, size);
-                        cob.invokestatic(CD_ALU, "alu", MTD_ALU);
-                    };
+                    Runnable value = () -> aluOp(aluOp, size, () -> getReg(d.reg, size, d.rex), () -> readE(d, size));
                     if (aluOp == 7) {
                         value.run();
                         cob.pop2();
@@ -347,11 +392,8 @@ final class Translator {
                 }
                 default -> {
                     int size = form == 4 ? 1 : d.osz;
-                    Runnable value = () -> {
-                        cob.aload(C).loadConstant(aluOp).loadConstant(size);
-                        getReg(0, size, false);
-                        cob.loadConstant(d.imm).invokestatic(CD_ALU, "alu", MTD_ALU);
-                    };
+                    Runnable value = () -> aluOp(aluOp, size, () -> getReg(0, size, false),
+                            () -> cob.loadConstant(d.imm));
                     if (aluOp == 7) {
                         value.run();
                         cob.pop2();
@@ -365,17 +407,48 @@ final class Translator {
         /** E = E op src (no LOCK): src is pushed by {@code src}. */
         private void aluToE(Insn d, int aluOp, int size, Runnable src) {
             if (aluOp == 7) {
-                cob.aload(C).loadConstant(aluOp).loadConstant(size);
-                readE(d, size);
-                src.run();
-                cob.invokestatic(CD_ALU, "alu", MTD_ALU).pop2();
+                aluOp(aluOp, size, () -> readE(d, size), src);
+                cob.pop2();
                 return;
             }
             rmwE(d, size, aluOp == 2 || aluOp == 3, () -> {
-                cob.lstore(7).aload(C).loadConstant(aluOp).loadConstant(size).lload(7);
-                src.run();
-                cob.invokestatic(CD_ALU, "alu", MTD_ALU);
+                cob.lstore(TMP);
+                aluOp(aluOp, size, () -> cob.lload(TMP), src);
             });
+        }
+
+        /**
+         * Pushes the result of ALU operation {@code aluOp} (the group-1 numbering) on the longs {@code dst} and
+         * {@code src} push, recording the flags; ADD/SUB/CMP and the logic ops through {@link JitOps}.
+         */
+        private void aluOp(int aluOp, int size, Runnable dst, Runnable src) {
+            switch (aluOp) {
+                case 0, 5, 7 -> {
+                    cob.aload(C).loadConstant(size);
+                    dst.run();
+                    src.run();
+                    cob.invokestatic(CD_JITOPS, aluOp == 0 ? "add" : "sub", MTD_ADDSUB);
+                }
+                case 1, 4, 6 -> {
+                    cob.aload(C).loadConstant(size);
+                    dst.run();
+                    src.run();
+                    if (aluOp == 1) {
+                        cob.lor();
+                    } else if (aluOp == 4) {
+                        cob.land();
+                    } else {
+                        cob.lxor();
+                    }
+                    cob.invokestatic(CD_JITOPS, "logic", MTD_LOGIC);
+                }
+                default -> {
+                    cob.aload(C).loadConstant(aluOp).loadConstant(size);
+                    dst.run();
+                    src.run();
+                    cob.invokestatic(CD_ALU, "alu", MTD_ALU);
+                }
+            }
         }
 
         /**
@@ -419,9 +492,22 @@ final class Translator {
                 }
                 return;
             }
+            String name = switch (sub) {
+                case 0 -> "rol";
+                case 1 -> "ror";
+                case 4, 6 -> "shl";
+                case 5 -> "shr";
+                case 7 -> "sar";
+                default -> null; // RCL, RCR
+            };
             rmwE(d, size, true, () -> {
-                cob.lstore(7).aload(C).loadConstant(sub).loadConstant(size).lload(7).loadConstant(count);
-                cob.invokestatic(CD_ALU, "shift", MTD_SHIFT);
+                if (name == null) {
+                    cob.lstore(TMP).aload(C).loadConstant(sub).loadConstant(size).lload(TMP).loadConstant(count);
+                    cob.invokestatic(CD_ALU, "shift", MTD_SHIFT);
+                } else {
+                    cob.lstore(TMP).aload(C).loadConstant(size).lload(TMP).loadConstant(count);
+                    cob.invokestatic(CD_JITOPS, name, MTD_JSHIFT);
+                }
             });
         }
 
@@ -487,8 +573,8 @@ final class Translator {
             linear(d);
             cob.lstore(LA);
             value.run();
-            cob.lstore(7);
-            cob.aload(C).getfield(CD_CPU, "mmu", CD_MMU).lload(LA).loadConstant(size).lload(7)
+            cob.lstore(TMP);
+            cob.aload(C).getfield(CD_CPU, "mmu", CD_MMU).lload(LA).loadConstant(size).lload(TMP)
                     .invokevirtual(CD_MMU, "write", MTD_WRITE);
         }
 
@@ -509,7 +595,7 @@ final class Translator {
             cob.loadConstant(d.disp);
             if (d.base >= 0) {
                 if (d.base == Insn.RIP_BASE) {
-                    cob.aload(C).getfield(CD_CPU, "rip", CD_long);
+                    ripPlus(curEnd);
                 } else {
                     cob.aload(C).getfield(CD_CPU, "r", CD_LONGS).loadConstant(d.base).laload();
                 }
