@@ -111,6 +111,33 @@ class SystemTest {
     }
 
     @Test
+    void faultInTheMiddleOfABlockKeepsEarlierEffectsOnly() {
+        try (TestMachine m = TestMachine.longMode()) {
+            longIdt(m);
+            // mov ebx, 7; add ebx, 1; mov rax, 0x123456789000; mov byte [rax], 1; mov ebx, 99
+            m.load(CODE, bytes(0xbb, 7, 0, 0, 0, 0x83, 0xc3, 0x01, 0x48, 0xb8, 0x00, 0x90, 0x78, 0x56, 0x34, 0x12, 0, 0,
+                    0xc6, 0x00, 0x01, 0xbb, 99, 0, 0, 0));
+            assertThat(m.run()).isEqualTo(VcpuExit.HLT);
+            Regs r = m.cpu.getRegs();
+            assertThat(vectorOf(r)).isEqualTo(14);
+            assertThat(r.rbx()).isEqualTo(8);
+            assertThat(m.mem.readLong(r.rsp() + 8)).as("faulting RIP").isEqualTo(CODE + 18);
+        }
+    }
+
+    @Test
+    void aLoopThatPatchesItsOwnCodeRunsThePatchedCode() {
+        try (TestMachine m = TestMachine.longMode()) {
+            // mov ecx, 10; xor eax, eax
+            // L: add eax, 1; inc byte [rip - 7] (the immediate of that ADD); dec ecx; jnz L; hlt
+            m.load(CODE, bytes(0xb9, 10, 0, 0, 0, 0x31, 0xc0, 0x83, 0xc0, 0x01, 0xfe, 0x05, 0xf9, 0xff, 0xff, 0xff,
+                    0xff, 0xc9, 0x75, 0xf3, 0xf4));
+            assertThat(m.run()).isEqualTo(VcpuExit.HLT);
+            assertThat(m.cpu.getRegs().rax()).as("1 + 2 + ... + 10").isEqualTo(55);
+        }
+    }
+
+    @Test
     void writeToReadOnlyPageIsAProtectionFault() {
         try (TestMachine m = TestMachine.longMode()) {
             longIdt(m);

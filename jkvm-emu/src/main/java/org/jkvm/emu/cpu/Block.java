@@ -10,15 +10,15 @@ import java.lang.foreign.ValueLayout;
  * the loader) at the cost of comparing a few words per block entry.
  */
 public final class Block {
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
+    static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
 
     final long pa;
     final int mode;
     final Insn[] insns;
     final int count;
     /** The block's bytes as little-endian words; the last word is masked by {@link #lastMask}. */
-    private final long[] words;
-    private final long lastMask;
+    final long[] words;
+    final long lastMask;
     final int byteLen;
     /** Where the bytes live: the RAM region's host segment and the offset in it (null for an uncached block). */
     final MemorySegment seg;

@@ -51,6 +51,9 @@ final class Translator {
     private static final ClassDesc CD_INTERP = ClassDesc.of(Interpreter.class.getName());
     private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_void, CD_CPU, CD_BLOCK, CD_INTERP);
     private static final MethodTypeDesc MTD_INT = MethodTypeDesc.of(CD_int);
+    private static final ClassDesc CD_SEGMENT = ClassDesc.of("java.lang.foreign.MemorySegment");
+    private static final ClassDesc CD_OFLONG = ClassDesc.of("java.lang.foreign.ValueLayout$OfLong");
+    private static final MethodTypeDesc MTD_SEGGET = MethodTypeDesc.of(CD_long, CD_OFLONG, CD_long);
     private static final MethodTypeDesc MTD_BOOL = MethodTypeDesc.of(CD_boolean);
     private static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
     private static final MethodTypeDesc MTD_GETREG = MethodTypeDesc.of(CD_long, CD_int, CD_int, CD_boolean);
@@ -81,8 +84,8 @@ final class Translator {
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
 
     // Locals of run(Cpu c, Block b, Interpreter in): 0 this, 1 c, 2 b, 3 in, 4-5 the block's entry RIP, 6-7 a
-    // linear address, 8-9 a temporary.
-    private static final int C = 1, BLOCK = 2, INTERP = 3, RIP0 = 4, LA = 6, TMP = 8;
+    // linear address, 8-9 a temporary, 10 the block's memory segment.
+    private static final int C = 1, BLOCK = 2, INTERP = 3, RIP0 = 4, LA = 6, TMP = 8, SEG = 10;
 
     /** Translates {@code b}; the hidden class is unloaded with the block once nothing references it. */
     static CompiledBlock compile(Block b) {
@@ -180,12 +183,34 @@ final class Translator {
                 cob.aload(C).getfield(CD_CPU, "rip", CD_long).lload(RIP0).lcmp().ifne(out);
                 cob.aload(INTERP).invokevirtual(CD_INTERP, "attention", MTD_INT).ifne(out);
                 if (writes) {
-                    cob.aload(BLOCK).invokevirtual(CD_BLOCK, "valid", MTD_BOOL).ifeq(out);
+                    bytesUnchanged(out);
                 }
                 cob.goto_(top);
                 cob.labelBinding(out);
             }
             cob.return_();
+        }
+
+        /**
+         * Jumps to {@code out} unless guest memory still holds the block's bytes ({@link Block#valid}, with the
+         * words and offsets as constants).
+         */
+        private void bytesUnchanged(Label out) {
+            long[] words = b.words;
+            int nw = words.length;
+            if (b.off + 8L * nw > b.seg.byteSize()) {
+                cob.aload(BLOCK).invokevirtual(CD_BLOCK, "valid", MTD_BOOL).ifeq(out);
+                return;
+            }
+            cob.aload(BLOCK).getfield(CD_BLOCK, "seg", CD_SEGMENT).astore(SEG);
+            for (int i = 0; i < nw; i++) {
+                cob.aload(SEG).getstatic(CD_BLOCK, "LONG", CD_OFLONG).loadConstant(b.off + 8L * i)
+                        .invokeinterface(CD_SEGMENT, "get", MTD_SEGGET);
+                if (i == nw - 1 && b.lastMask != -1L) {
+                    cob.loadConstant(b.lastMask).land();
+                }
+                cob.loadConstant(words[i]).lcmp().ifne(out);
+            }
         }
 
         /** Instructions that touch the stack (and so can fault) among those expanded inline. */
