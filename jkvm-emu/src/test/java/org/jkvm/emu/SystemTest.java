@@ -126,6 +126,43 @@ class SystemTest {
     }
 
     @Test
+    void repStringsAcrossPagesAndOverlappingMovsMatchTheElementLoop() {
+        try (TestMachine m = TestMachine.longMode()) {
+            m.load(CODE, bytes(
+                    0x48, 0xc7, 0xc7, 0xfa, 0x0f, 0x20, 0x00, // mov rdi, 0x200ffa
+                    0xb8, 0x44, 0x33, 0x22, 0x11, // mov eax, 0x11223344
+                    0xb9, 8, 0, 0, 0, // mov ecx, 8
+                    0xf3, 0xab, // rep stosd: 32 bytes, one element straddling the page at 0x201000
+                    0xc6, 0x04, 0x25, 0x00, 0x00, 0x30, 0x00, 0x41, // mov byte [0x300000], 'A'
+                    0xbe, 0x00, 0x00, 0x30, 0x00, // mov esi, 0x300000
+                    0xbf, 0x01, 0x00, 0x30, 0x00, // mov edi, 0x300001
+                    0xb9, 16, 0, 0, 0, // mov ecx, 16
+                    0xf3, 0xa4, // rep movsb, overlapping forwards: replicates 'A'
+                    0xbe, 0xf8, 0x0f, 0x20, 0x00, // mov esi, 0x200ff8
+                    0xbf, 0xf0, 0x0f, 0x40, 0x00, // mov edi, 0x400ff0
+                    0xb9, 4, 0, 0, 0, // mov ecx, 4
+                    0xf3, 0x48, 0xa5, // rep movsq across a page on both sides
+                    0xf4));
+            assertThat(m.run()).isEqualTo(VcpuExit.HLT);
+            for (int i = 0; i < 8; i++) {
+                assertThat(m.mem.readInt(0x200ffa + 4L * i)).isEqualTo(0x11223344);
+            }
+            assertThat(m.mem.readShort(0x20101a)).isZero();
+            for (int i = 0; i <= 16; i++) {
+                assertThat(m.mem.readByte(0x300000 + i)).as("byte %d", i).isEqualTo((byte) 'A');
+            }
+            assertThat(m.mem.readByte(0x300011)).isZero();
+            for (int i = 0; i < 4; i++) {
+                assertThat(m.mem.readLong(0x400ff0 + 8L * i)).isEqualTo(m.mem.readLong(0x200ff8 + 8L * i));
+            }
+            Regs r = m.cpu.getRegs();
+            assertThat(r.rcx()).isZero();
+            assertThat(r.rsi()).isEqualTo(0x200ff8 + 32);
+            assertThat(r.rdi()).isEqualTo(0x400ff0 + 32);
+        }
+    }
+
+    @Test
     void aLoopThatPatchesItsOwnCodeRunsThePatchedCode() {
         try (TestMachine m = TestMachine.longMode()) {
             // mov ecx, 10; xor eax, eax

@@ -436,6 +436,10 @@ public final class Mmu {
         return ram[reg];
     }
 
+    public long regionSize(int reg) {
+        return ramSize[reg];
+    }
+
     public long regionGpa(int reg) {
         return ramGpa[reg];
     }
