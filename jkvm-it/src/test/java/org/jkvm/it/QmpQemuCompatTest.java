@@ -169,6 +169,84 @@ class QmpQemuCompatTest {
     }
 
     /**
+     * query-pci on a PC with a virtio-blk disk: QEMU's Q35 ({@code -S}: nothing runs, the devices exist) and jkvm
+     * with the same raw image. The bus list, the host bridge entry and the modern virtio-blk entry (device 0x1042)
+     * have the same structure, and both name the disk's vendor, device and class the same way.
+     */
+    @Test
+    void queryPciAnswersAsQemuDoes() throws Exception {
+        Path img = dir.resolve("pci-disk.img");
+        try (var f = new java.io.RandomAccessFile(img.toFile(), "rw")) {
+            f.setLength(1 << 20);
+        }
+        Path qsock = dir.resolve("qemu-pci.sock");
+        Process qemu = new ProcessBuilder(QEMU, "-M", "q35", "-accel", "tcg", "-S", "-nodefaults", "-display", "none",
+                "-m", "64", "-drive", "file=" + img + ",if=none,id=d0,format=raw,file.locking=off",
+                "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
+                "-qmp", "unix:" + qsock + ",server=on,wait=off")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("qemu-pci-out.txt").toFile()).start();
+        JsonNode fromQemu;
+        try {
+            fromQemu = queryPci(qsock);
+        } finally {
+            qemu.destroyForcibly();
+            qemu.waitFor(30, TimeUnit.SECONDS);
+        }
+        Path guest = QmpSupport.counterGuest(dir);
+        Path jsock = dir.resolve("jkvm-pci.sock");
+        JsonNode fromJkvm;
+        try (JkvmProcess p = JkvmProcess.start("run", "--accel", "kvm", "--memory", "64M", "--kernel",
+                guest.toString(), "--disk", "path=" + img + ",id=d0", "--qmp", "unix:" + jsock + ",server=on,wait=off")) {
+            assertThat(p.awaitOutput(".", 30)).as("the guest runs").isTrue();
+            fromJkvm = queryPci(jsock);
+        }
+        String both = "\njkvm: " + fromJkvm + "\nqemu: " + fromQemu;
+        assertThat(fromJkvm.get("return")).as(both).isNotEmpty();
+        JsonNode jBus = fromJkvm.get("return").get(0);
+        JsonNode qBus = fromQemu.get("return").get(0);
+        assertThat(mismatch(bareBus(jBus), bareBus(qBus), "bus")).as(both).isNull();
+        assertThat(mismatch(device(jBus, 0x29c0, 0x0600), device(qBus, 0x29c0, 0x0600), "host bridge"))
+                .as(both).isNull();
+        JsonNode jDisk = device(jBus, 0x1042, 0x0100);
+        JsonNode qDisk = device(qBus, 0x1042, 0x0100);
+        assertThat(mismatch(jDisk, qDisk, "virtio-blk")).as(both).isNull();
+        assertThat(jDisk.get("id")).isEqualTo(qDisk.get("id"));
+        assertThat(jDisk.get("class_info")).isEqualTo(qDisk.get("class_info"));
+        // QEMU puts the MSI-X table in a BAR of its own (two regions), jkvm beside the virtio structures (one).
+        assertThat(jDisk.get("regions")).as(both).isNotEmpty();
+    }
+
+    private static JsonNode queryPci(Path sock) throws Exception {
+        long end = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            try (QmpClient c = QmpClient.connect(sock.toString())) {
+                c.sendRaw("{\"execute\": \"qmp_capabilities\"}\n");
+                return c.sendRaw("{\"execute\": \"query-pci\"}\n");
+            } catch (java.io.IOException e) {
+                if (System.nanoTime() > end) {
+                    throw e;
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    /** The bus entry without its device list, which {@link #device} compares entry by entry. */
+    private static JsonNode bareBus(JsonNode bus) {
+        return ((com.fasterxml.jackson.databind.node.ObjectNode) bus.deepCopy()).put("devices", "");
+    }
+
+    /** The device on {@code bus} with PCI device ID {@code deviceId} and class {@code classCode}. */
+    private static JsonNode device(JsonNode bus, int deviceId, int classCode) {
+        for (JsonNode d : bus.get("devices")) {
+            if (d.get("id").get("device").asInt() == deviceId && d.get("class_info").get("class").asInt() == classCode) {
+                return d;
+            }
+        }
+        throw new AssertionError("no device 0x" + Integer.toHexString(deviceId) + " in " + bus);
+    }
+
+    /**
      * Where {@code j}'s structure differs from {@code q}'s (same keys, same JSON types, recursively; arrays by their
      * first elements, an empty array matching any), or null when it does not.
      */
