@@ -268,6 +268,108 @@ class ApicTest {
         }
     }
 
+    /**
+     * x2APIC mode by WRMSR IA32_APIC_BASE: x2APIC ID (0x802) and derived LDR (0x80D) saved at 0x300060/64; SVR on
+     * (0x80F); a store to the xAPIC page (0xFEE00080), which is no longer decoded; TPR (0x808) saved at 0x300068;
+     * sti; SELF IPI vector 0x40 (0x83F); nop; cli; hlt.
+     */
+    static final String X2APIC_SELF_IPI = "b91b0000000f320d000400000f30b9020800000f3289042560003000b90d0800000f32890425"
+            + "64003000b90f080000b8ff01000031d20f30be8000e0fec70634120000b9080800000f3289042568003000fbb93f080000b840"
+            + "0000000f3090faf4";
+    /** Vector 0x40 in x2APIC mode: lock incq COUNT; EOI by WRMSR 0x80B = 0; iretq. */
+    static final String HANDLER_40_X2 = "505152f048ff042500003000b90b08000031c031d20f305a595848cf";
+
+    @Test
+    void x2apicModeServesRegistersAsMsrsAndTheSelfIpiArrives() {
+        try (TestMachine m = TestMachine.longMode()) {
+            idt(m);
+            m.load(HANDLER, hex(HANDLER_40_X2));
+            m.load(CODE, hex(X2APIC_SELF_IPI));
+            assertThat(m.run()).isEqualTo(VcpuExit.HLT);
+            assertThat(m.cpu.getMsrs(0x1b).get(0).value()).isEqualTo(0xfee00d00L);
+            assertThat(m.mem.readInt(0x300060)).as("x2APIC ID").isZero();
+            assertThat(m.mem.readInt(0x300064)).as("LDR: cluster 0, bit 0").isEqualTo(1);
+            assertThat(m.mem.readLong(COUNT)).as("self IPI taken once").isEqualTo(1);
+            assertThat(m.cpu.localApic().read(LocalApic.ISR + 0x20)).as("EOI by MSR").isZero();
+            assertThat(m.io.log).as("the xAPIC page is not decoded in x2APIC mode")
+                    .containsExactly("mmio write fee00080/4=1234");
+            assertThat(m.mem.readInt(0x300068)).as("TPR untouched by the MMIO store").isZero();
+        }
+    }
+
+    @Test
+    void x2apicRoutesByThirtyTwoBitIdsAndClusters() {
+        try (TestMachine m = TestMachine.longMode()) {
+            EmuVcpu ap = (EmuVcpu) m.vm.createVcpu(1);
+            LocalApic a = m.cpu.localApic();
+            LocalApic b = ap.localApic();
+            a.writeApicBase(0xfee00d00L);
+            b.writeApicBase(0xfee00c00L);
+            assertThat(b.x2apicRead(0x802)).isEqualTo(1);
+            assertThat(b.x2apicRead(0x80d)).as("cluster 0, bit 1").isEqualTo(2);
+            a.x2apicWrite(0x80f, 0x1ff);
+            b.x2apicWrite(0x80f, 0x1ff);
+            // Physical: the 32-bit destination in ICR bits 63:32; 0x00000101 is not APIC 1.
+            a.x2apicWrite(0x830, (0x101L << 32) | 0x4050);
+            assertThat(b.read(LocalApic.IRR + 0x20)).isZero();
+            a.x2apicWrite(0x830, (1L << 32) | 0x4050);
+            assertThat(b.read(LocalApic.IRR + 0x20)).isEqualTo(1 << 16);
+            assertThat(a.x2apicRead(0x830)).isEqualTo((1L << 32) | 0x4050);
+            // Logical: cluster 0, member bit 1.
+            a.x2apicWrite(0x830, (2L << 32) | 0x4800 | 0x61);
+            assertThat(b.read(LocalApic.IRR + 0x30)).isEqualTo(1 << 1);
+            a.x2apicWrite(0x830, ((1L << 16 | 2L) << 32) | 0x4800 | 0x62);
+            assertThat(b.read(LocalApic.IRR + 0x30) & (1 << 2)).as("cluster 1 is not vCPU 1's").isZero();
+            // Broadcast: 0xFFFFFFFF from an ICR, 0xFF from an IOAPIC or MSI message.
+            a.x2apicWrite(0x830, (0xffffffffL << 32) | 0x4090);
+            assertThat(a.read(LocalApic.IRR + 0x40)).isEqualTo(1 << 16);
+            assertThat(b.read(LocalApic.IRR + 0x40)).isEqualTo(1 << 16);
+            a.x2apicWrite(0x830, (0xffL << 32) | 0x4091);
+            assertThat(b.read(LocalApic.IRR + 0x40) & (1 << 17)).as("0xFF is an ID in an x2APIC ICR").isZero();
+            m.vm.apicBus().deliver(0xff, false, 0x92, LocalApic.DM_FIXED, false, false);
+            assertThat(b.read(LocalApic.IRR + 0x40) & (1 << 18)).isNotZero();
+        }
+    }
+
+    @Test
+    void x2apicFaultsOnWhatTheSdmForbids() {
+        try (TestMachine m = TestMachine.longMode()) {
+            LocalApic a = m.cpu.localApic();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.x2apicRead(0x802))
+                    .as("xAPIC mode: the MSRs are absent").isInstanceOf(org.jkvm.emu.cpu.CpuFault.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.writeApicBase(0xfee00500L))
+                    .as("EXTD without EN").isInstanceOf(org.jkvm.emu.cpu.CpuFault.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.writeApicBase(0xfee00901L))
+                    .as("reserved bit").isInstanceOf(org.jkvm.emu.cpu.CpuFault.class);
+            a.writeApicBase(0xfee00d00L);
+            for (int msr : new int[] {0x800, 0x809, 0x80c, 0x80e, 0x831, 0x8ff}) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.x2apicRead(msr)).as("absent 0x%x", msr)
+                        .isInstanceOf(org.jkvm.emu.cpu.CpuFault.class);
+            }
+            for (int msr : new int[] {0x802, 0x803, 0x80a, 0x80d, 0x810, 0x820, 0x839}) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.x2apicWrite(msr, 0))
+                        .as("read-only 0x%x", msr).isInstanceOf(org.jkvm.emu.cpu.CpuFault.class);
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.x2apicRead(0x80b)).as("EOI is write-only")
+                    .isInstanceOf(org.jkvm.emu.cpu.CpuFault.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.x2apicWrite(0x80b, 1)).as("non-zero EOI")
+                    .isInstanceOf(org.jkvm.emu.cpu.CpuFault.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.x2apicWrite(0x808, 1L << 32))
+                    .as("bits 63:32").isInstanceOf(org.jkvm.emu.cpu.CpuFault.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.writeApicBase(0xfee00900L))
+                    .as("x2APIC to xAPIC").isInstanceOf(org.jkvm.emu.cpu.CpuFault.class);
+            a.x2apicWrite(0x808, 0x30);
+            assertThat(a.x2apicRead(0x808)).isEqualTo(0x30);
+            assertThat(m.cpu.getSregs().cr8()).isEqualTo(3);
+            // Disabling returns the APIC to its power-up state; from there xAPIC mode again.
+            a.writeApicBase(0xfee00100L);
+            a.writeApicBase(0xfee00900L);
+            assertThat(a.read(LocalApic.TPR)).isZero();
+            assertThat(a.read(LocalApic.SVR)).isEqualTo(0xff);
+            assertThat(a.read(LocalApic.VERSION)).as("the page is decoded again").isEqualTo(0x50014);
+        }
+    }
+
     @Test
     void ipisBetweenTwoVcpuThreadsWakeTheHaltedReceiver() throws Exception {
         try (TestMachine m = TestMachine.longMode()) {

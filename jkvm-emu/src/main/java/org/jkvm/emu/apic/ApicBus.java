@@ -38,15 +38,18 @@ public final class ApicBus implements AutoCloseable {
         }
     }
 
-    /** The ICR's fields (SDM figure 11-12): sends the message {@code source}'s ICR low word describes. */
-    void sendIpi(LocalApic source, int icrLo, int destination) {
+    /**
+     * The ICR's fields (SDM figure 11-12): sends the message {@code source}'s ICR low word describes to
+     * {@code destination}: 8 bits from an xAPIC's ICR, 32 from an x2APIC's ({@code x2}).
+     */
+    void sendIpi(LocalApic source, int icrLo, int destination, boolean x2) {
         int shorthand = (icrLo >>> 18) & 3;
         int mode = (icrLo >>> 8) & 7;
         boolean level = (icrLo & (1 << 14)) != 0;
         boolean trigger = (icrLo & (1 << 15)) != 0;
         int vector = icrLo & 0xff;
         switch (shorthand) {
-            case 0 -> deliver(destination, (icrLo & (1 << 11)) != 0, vector, mode, level, trigger);
+            case 0 -> deliver(destination, (icrLo & (1 << 11)) != 0, x2, vector, mode, level, trigger);
             case 1 -> source.deliver(vector, mode, level, trigger);
             default -> {
                 for (LocalApic a : apics) {
@@ -60,12 +63,18 @@ public final class ApicBus implements AutoCloseable {
 
     /**
      * Delivers an interrupt message to the APICs {@code destination} names: physical APIC IDs, or logical IDs when
-     * {@code logical}. This is what an IOAPIC redirection entry (or an MSI) sends.
+     * {@code logical}. This is what an IOAPIC redirection entry (or an MSI) sends: an 8-bit destination, in which
+     * 0xFF is a broadcast also to APICs in x2APIC mode (as KVM treats it without interrupt remapping).
      */
     public void deliver(int destination, boolean logical, int vector, int deliveryMode, boolean level,
                         boolean levelTriggered) {
+        deliver(destination & 0xff, logical, false, vector, deliveryMode, level, levelTriggered);
+    }
+
+    private void deliver(int destination, boolean logical, boolean fromX2Icr, int vector, int deliveryMode,
+                         boolean level, boolean levelTriggered) {
         for (LocalApic a : apics) {
-            if (matches(a, destination & 0xff, logical)) {
+            if (matches(a, destination, logical, fromX2Icr)) {
                 a.deliver(vector, deliveryMode, level, levelTriggered);
                 if (deliveryMode == LocalApic.DM_LOWEST) {
                     return;
@@ -74,7 +83,24 @@ public final class ApicBus implements AutoCloseable {
         }
     }
 
-    static boolean matches(LocalApic a, int dest, boolean logical) {
+    /**
+     * Whether {@code a} is a destination. An APIC in x2APIC mode (SDM 11.12.9, 11.12.10) matches a 32-bit physical
+     * ID, or a logical destination as cluster (bits 31:16) and member bitmap (bits 15:0) against its derived LDR,
+     * and 0xFFFFFFFF as broadcast; an 8-bit message (IOAPIC, MSI, an xAPIC's ICR) also broadcasts with 0xFF. An
+     * xAPIC matches the low 8 bits in the flat or cluster model (11.6.2.2).
+     */
+    static boolean matches(LocalApic a, int dest, boolean logical, boolean fromX2Icr) {
+        if (a.x2apic()) {
+            if (dest == -1 || (!fromX2Icr && dest == 0xff)) {
+                return true;
+            }
+            if (!logical) {
+                return a.apicId() == dest;
+            }
+            int ldr = a.x2apicLdr();
+            return (ldr >>> 16) == (dest >>> 16) && (ldr & dest & 0xffff) != 0;
+        }
+        dest &= 0xff;
         if (dest == 0xff) {
             return true;
         }

@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 import org.jkvm.emu.cpu.Cpu;
+import org.jkvm.emu.cpu.CpuFault;
 import org.jkvm.emu.cpu.InterruptController;
 import org.jkvm.emu.cpu.Interpreter;
 import org.jkvm.emu.cpu.Interrupts;
@@ -68,6 +69,8 @@ public final class LocalApic implements InterruptController {
 
     private final Cpu cpu;
     private final Interpreter interp;
+    /** The initial APIC ID (CPUID leaf 0xB), which is the ID in x2APIC mode. */
+    private final int initialId;
     private final ApicBus bus;
 
     private volatile int id;
@@ -104,6 +107,7 @@ public final class LocalApic implements InterruptController {
     /** Creates vCPU {@code apicId}'s local APIC in its power-up state and attaches it to the CPU and the bus. */
     public LocalApic(int apicId, Cpu cpu, Interpreter interp, ApicBus bus) {
         this.id = apicId;
+        this.initialId = apicId;
         this.cpu = cpu;
         this.interp = interp;
         this.bus = bus;
@@ -119,7 +123,17 @@ public final class LocalApic implements InterruptController {
     // ---- Identity, as other APICs match it (any thread) ----
 
     public int apicId() {
-        return id;
+        return x2apic() ? initialId : id;
+    }
+
+    /** True in x2APIC mode (IA32_APIC_BASE EXTD): registers are MSRs, IDs are 32 bits. */
+    boolean x2apic() {
+        return (cpu.apicBase & BASE_X2APIC) != 0;
+    }
+
+    /** The logical ID in x2APIC mode (SDM 11.12.10.2): cluster ID[19:4] in bits 31:16, bit ID[3:0] in 15:0. */
+    int x2apicLdr() {
+        return ((initialId >>> 4) << 16) | (1 << (initialId & 0xf));
     }
 
     int logicalId() {
@@ -404,7 +418,7 @@ public final class LocalApic implements InterruptController {
     /** INIT (SDM 11.4.7.3): every register to its power-up value except the APIC ID; nothing stays pending. */
     public void resetForInit() {
         timer.stop();
-        ldr = 0;
+        ldr = 0; // in x2APIC mode, which INIT keeps, the LDR is derived from the ID (x2apicLdr)
         dfr = 0xffffffff;
         svr = 0xff;
         cpu.cr8 = 0;
@@ -448,7 +462,8 @@ public final class LocalApic implements InterruptController {
     @Override
     public boolean claims(long pa) {
         long base = cpu.apicBase;
-        return (base & (1L << 11)) != 0 && (pa & ~0xfffL) == (base & 0xffffff000L);
+        // In x2APIC mode the page is not decoded (SDM 11.12.1.2): the access reaches memory.
+        return (base & (BASE_ENABLE | BASE_X2APIC)) == BASE_ENABLE && (pa & ~0xfffL) == (base & 0xffffff000L);
     }
 
     @Override
@@ -596,6 +611,122 @@ public final class LocalApic implements InterruptController {
             error(ESR_SEND_ILLEGAL_VECTOR);
             return;
         }
-        bus.sendIpi(this, icrLo, icrHi >>> 24);
+        bus.sendIpi(this, icrLo, icrHi >>> 24, false);
+    }
+
+    // ---- IA32_APIC_BASE and x2APIC mode (SDM 11.4.4, 11.12; owner thread) ----
+
+    public static final long BASE_BSP = 1L << 8, BASE_X2APIC = 1L << 10, BASE_ENABLE = 1L << 11;
+    /** IA32_APIC_BASE bits 0-7 and 9, and those above the 40 physical address bits, are reserved. */
+    private static final long BASE_RESERVED = ~((1L << 40) - 1) | 0x2ffL;
+    /** The x2APIC MSR range (SDM table 11-6): MSR 0x800 + (xAPIC offset >> 4). */
+    public static final int X2APIC_MSR_FIRST = 0x800, X2APIC_MSR_LAST = 0x8ff;
+    private static final int SELF_IPI = 0x3f0;
+
+    /**
+     * WRMSR IA32_APIC_BASE: #GP(0) for reserved bits and for the transitions the SDM forbids (figure 11-27:
+     * EXTD without EN, x2APIC to xAPIC, disabled to x2APIC). Disabling the APIC returns it to its power-up
+     * register state (11.4.3), so it comes back in xAPIC mode with its initial ID.
+     */
+    @Override
+    public void writeApicBase(long v) {
+        long old = cpu.apicBase;
+        boolean en = (v & BASE_ENABLE) != 0;
+        boolean x2 = (v & BASE_X2APIC) != 0;
+        boolean wasEn = (old & BASE_ENABLE) != 0;
+        boolean wasX2 = (old & BASE_X2APIC) != 0;
+        if ((v & BASE_RESERVED) != 0 || (x2 && !en) || (wasX2 && en && !x2) || (!wasEn && x2)) {
+            throw cpu.fault(CpuFault.GP, 0);
+        }
+        cpu.apicBase = v;
+        if (wasEn && !en) {
+            resetForInit();
+            id = initialId;
+        }
+    }
+
+    /** RDMSR of an x2APIC register: #GP(0) outside x2APIC mode, for write-only and for absent registers. */
+    @Override
+    public long x2apicRead(int msr) {
+        int reg = x2apicRegister(msr);
+        return switch (reg) {
+            case ID -> initialId & 0xffffffffL;
+            case LDR -> x2apicLdr() & 0xffffffffL;
+            case ICR_LO -> (icrLo & 0xffffffffL) | ((long) icrHi << 32);
+            case EOI, SELF_IPI -> throw cpu.fault(CpuFault.GP, 0);
+            default -> read(reg) & 0xffffffffL;
+        };
+    }
+
+    /**
+     * WRMSR of an x2APIC register: #GP(0) outside x2APIC mode, for read-only and absent registers, for bits 63:32
+     * set (except in the ICR) and for a non-zero EOI or ESR write (SDM 11.12.1.2, 11.12.9).
+     */
+    @Override
+    public void x2apicWrite(int msr, long v) {
+        int reg = x2apicRegister(msr);
+        if (reg != ICR_LO && (v >>> 32) != 0) {
+            throw cpu.fault(CpuFault.GP, 0);
+        }
+        int lo = (int) v;
+        switch (reg) {
+            case ID, VERSION, PPR, LDR, TIMER_CURRENT -> throw cpu.fault(CpuFault.GP, 0);
+            case TPR -> {
+                if ((lo & ~0xff) != 0) {
+                    throw cpu.fault(CpuFault.GP, 0);
+                }
+                write(TPR, lo);
+            }
+            case EOI, ESR -> {
+                if (lo != 0) {
+                    throw cpu.fault(CpuFault.GP, 0);
+                }
+                write(reg, 0);
+            }
+            case ICR_LO -> {
+                icrLo = lo & 0x000ccfff;
+                icrHi = (int) (v >>> 32);
+                int mode = (icrLo >>> 8) & 7;
+                int vector = icrLo & 0xff;
+                if ((mode == DM_FIXED || mode == DM_LOWEST) && vector < 16) {
+                    error(ESR_SEND_ILLEGAL_VECTOR);
+                    return;
+                }
+                bus.sendIpi(this, icrLo, icrHi, true);
+            }
+            case SELF_IPI -> {
+                if ((lo & ~0xff) != 0) {
+                    throw cpu.fault(CpuFault.GP, 0);
+                }
+                if ((lo & 0xff) < 16) {
+                    error(ESR_SEND_ILLEGAL_VECTOR);
+                    return;
+                }
+                deliver(lo & 0xff, DM_FIXED, true, false);
+            }
+            default -> {
+                if (reg >= ISR && reg < IRR + 0x80) {
+                    throw cpu.fault(CpuFault.GP, 0); // ISR, TMR, IRR are read-only
+                }
+                write(reg, lo);
+            }
+        }
+    }
+
+    /** The xAPIC offset of x2APIC MSR {@code msr}; #GP(0) unless in x2APIC mode and the register exists. */
+    private int x2apicRegister(int msr) {
+        if (!x2apic() || msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST) {
+            throw cpu.fault(CpuFault.GP, 0);
+        }
+        int reg = (msr - X2APIC_MSR_FIRST) << 4;
+        boolean exists = switch (reg) {
+            case ID, VERSION, TPR, PPR, EOI, LDR, SVR, ESR, ICR_LO, LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0,
+                 LVT_LINT1, LVT_ERROR, TIMER_INITIAL, TIMER_CURRENT, TIMER_DIVIDE, SELF_IPI -> true;
+            default -> reg >= ISR && reg < IRR + 0x80;
+        };
+        if (!exists) {
+            throw cpu.fault(CpuFault.GP, 0); // APR, RRD, DFR, ICR high and the reserved offsets are gone (table 11-6)
+        }
+        return reg;
     }
 }

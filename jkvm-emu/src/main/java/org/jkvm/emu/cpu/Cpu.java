@@ -84,6 +84,8 @@ public final class Cpu {
     public boolean long64;
     /** True while the interrupt shadow of STI / MOV SS blocks interrupts for one instruction. */
     public boolean interruptShadow;
+    /** Set at the first block boundary after the shadow began: the block now running holds the shadowed instruction. */
+    public boolean shadowBlockStarted;
 
     /** RIP of the instruction being executed (a fault restarts it). */
     public long insnRip;

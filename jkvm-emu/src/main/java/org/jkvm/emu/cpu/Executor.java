@@ -66,6 +66,7 @@ public final class Executor {
                 c.pop(d.osz);
                 if (op == 0x17) {
                     c.interruptShadow = true;
+                    c.shadowBlockStarted = false;
                 }
             }
             case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47 ->
@@ -131,6 +132,7 @@ public final class Executor {
                 Segments.loadData(c, s, (int) readE(c, d, 2));
                 if (s == Cpu.SS) {
                     c.interruptShadow = true;
+                    c.shadowBlockStarted = false;
                 }
             }
             case 0x8f -> {

@@ -122,6 +122,16 @@ public final class Interpreter {
         c.stop = 0;
         Block prev = null;
         while (true) {
+            if (c.interruptShadow) {
+                // STI / MOV SS / POP SS end their block, so the shadow covers the next block's first instruction:
+                // it is over at the boundary after that block, whether or not an interrupt came meanwhile.
+                if (c.shadowBlockStarted) {
+                    c.interruptShadow = false;
+                    c.shadowBlockStarted = false;
+                } else {
+                    c.shadowBlockStarted = true;
+                }
+            }
             if (attention != 0) {
                 prev = null;
                 if (takeKick()) {

@@ -25,4 +25,13 @@ public interface InterruptController {
     void setTscDeadline(long tsc);
 
     void mmioWrite(long pa, int size, long value);
+
+    /** WRMSR IA32_APIC_BASE (0x1B), with the mode transitions checked; may raise #GP. */
+    void writeApicBase(long value);
+
+    /** RDMSR of x2APIC register MSR {@code msr} (0x800-0x8FF); #GP outside x2APIC mode or for absent registers. */
+    long x2apicRead(int msr);
+
+    /** WRMSR of x2APIC register MSR {@code msr} (0x800-0x8FF); #GP outside x2APIC mode or for bad values. */
+    void x2apicWrite(int msr, long value);
 }

@@ -6,6 +6,8 @@ package org.jkvm.emu.cpu;
  * capability and default type, EFER, STAR/LSTAR/CSTAR/SFMASK, FS/GS/kernel-GS base and TSC_AUX. Any other index raises #GP(0), as on hardware. The TSC counts nanoseconds of host time (1 GHz).
  */
 public final class Msrs {
+    /** The x2APIC registers (SDM table 11-6), served by the local APIC in x2APIC mode. */
+    public static final int X2APIC_FIRST = 0x800, X2APIC_LAST = 0x8ff;
     public static final int TSC = 0x10, APIC_BASE = 0x1b, TSC_ADJUST = 0x3b, BIOS_SIGN_ID = 0x8b, ARCH_CAPABILITIES = 0x10a,
             MTRRCAP = 0xfe, SYSENTER_CS = 0x174, TSC_DEADLINE = 0x6e0, SYSENTER_ESP = 0x175, SYSENTER_EIP = 0x176, MISC_ENABLE = 0x1a0, PAT = 0x277, MTRR_DEF_TYPE = 0x2ff,
             EFER = 0xc0000080, STAR = 0xc0000081, LSTAR = 0xc0000082, CSTAR = 0xc0000083, SFMASK = 0xc0000084,
@@ -64,7 +66,12 @@ public final class Msrs {
             case GS_BASE -> c.segBase[Cpu.GS];
             case KERNEL_GS_BASE -> c.kernelGsBase;
             case TSC_AUX -> c.tscAux;
-            default -> throw c.fault(CpuFault.GP, 0);
+            default -> {
+                if (c.apic != null && index >= X2APIC_FIRST && index <= X2APIC_LAST) {
+                    yield c.apic.x2apicRead(index);
+                }
+                throw c.fault(CpuFault.GP, 0);
+            }
         };
     }
 
@@ -80,7 +87,13 @@ public final class Msrs {
                 c.tscOffset += v - c.tscAdjust;
                 c.tscAdjust = v;
             }
-            case APIC_BASE -> c.apicBase = v & 0xffffff900L;
+            case APIC_BASE -> {
+                if (c.apic != null) {
+                    c.apic.writeApicBase(v);
+                } else {
+                    c.apicBase = v & 0xffffff900L;
+                }
+            }
             case BIOS_SIGN_ID -> { } // writing 0 before CPUID(1) latches the revision; there is none
             case TSC_DEADLINE -> {
                 if (c.apic != null) {
@@ -120,7 +133,13 @@ public final class Msrs {
             }
             case KERNEL_GS_BASE -> c.kernelGsBase = canonical(c, v);
             case TSC_AUX -> c.tscAux = v & 0xffffffffL;
-            default -> throw c.fault(CpuFault.GP, 0);
+            default -> {
+                if (c.apic != null && index >= X2APIC_FIRST && index <= X2APIC_LAST) {
+                    c.apic.x2apicWrite(index, v);
+                } else {
+                    throw c.fault(CpuFault.GP, 0);
+                }
+            }
         }
     }
 

@@ -118,6 +118,7 @@ public final class SystemOps {
         if (sti) {
             if ((c.rflagsRest & Cpu.IF) == 0) {
                 c.interruptShadow = true;
+                c.shadowBlockStarted = false;
             }
             c.rflagsRest |= Cpu.IF;
         } else {
