@@ -40,6 +40,7 @@ qemu_cmd=(qemu-system-x86_64 -accel tcg -smp "$cpus" -m 512 -nodefaults -no-user
 # One run of "$@": prints "<seconds to marker> <seconds to exit>"; fails unless the marker came and the exit was 0.
 one() {
   local log="$work/console" t0 tm="" rc=0
+  : >"$log"   # emptied here: the background redirection may come after the first grep, which must not see the last run
   t0=$(date +%s%N)
   "$@" >"$log" 2>&1 </dev/null &
   local pid=$!
