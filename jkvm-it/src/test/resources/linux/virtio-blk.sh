@@ -1,6 +1,7 @@
 #!/bin/sh
 # Run by the Debian guest's /init (jkvm-it VirtioBlkLinuxTest): what the guest sees of its two virtio-blk disks,
-# as KEY=VALUE lines on the console. vda: 16 MiB, writable, serial jkvm-serial-1; vdb: 8 MiB, readonly=on.
+# as KEY=VALUE lines on the console. vda: 16 MiB, writable, serial jkvm-serial-1; vdb: 8 MiB, readonly=on; 2 vCPUs
+# (2 request queues per disk); a virtio-rng device.
 for d in /sys/bus/pci/devices/*; do
     echo "PCI-$(basename "$d")=$(cat "$d/vendor"):$(cat "$d/device"):$(cat "$d/class")"
 done
@@ -38,6 +39,13 @@ else
 fi
 echo "MSIX-VDA-REQ=$(grep 'virtio0-req.0' /proc/interrupts | grep -c PCI-MSI)"
 echo "MSIX-VDA-COUNT=$(grep 'virtio0-req.0' /proc/interrupts | awk '{print $2}')"
+# Multiqueue: one request queue per vCPU (2 here), each with its own MSI-X vector.
+echo "VDA-MQ=$(ls /sys/block/vda/mq | wc -l)"
+echo "MSIX-VDA-QUEUES=$(grep -c 'virtio0-req\.' /proc/interrupts)"
+# virtio-rng (--rng): the kernel's hw_random core picks it; /dev/hwrng reads come from the host's getrandom.
+echo "RNG-CURRENT=$(cat /sys/devices/virtual/misc/hw_random/rng_current)"
+echo "RNG-BYTES=$(head -c 8192 /dev/hwrng | wc -c)"
+echo "RNG-DISTINCT=$(head -c 4096 /dev/hwrng | od -An -v -tx1 | tr -s ' ' '\n' | grep -v '^$' | sort -u | wc -l)"
 echo "VIRTIO-BLK-SCRIPT=done"
 # The test reads query-blockstats when it sees the line above: stay up a little while it asks.
 sleep 3

@@ -88,6 +88,10 @@ final class RunCommand implements Callable<Integer> {
                     + " characters at most); cache=none: O_DIRECT; id: a name for the monitor."})
     List<String> disks = new ArrayList<>();
 
+    @Option(names = "--rng", description = {"A virtio-rng PCI device (QEMU's -device virtio-rng-pci) after the disks:"
+            + " the guest's /dev/hwrng, filled from the host's getrandom(2)."})
+    boolean rng;
+
     @Option(names = "--name", paramLabel = "NAME", description = "The VM's name (QEMU's -name; query-name).")
     String name;
 
@@ -189,8 +193,11 @@ final class RunCommand implements Callable<Integer> {
             choice.hypervisor().close();
             return usage("--cpus " + cpus + ": KVM on this host allows at most " + k.maxVcpus());
         }
+        if (diskConfigs.size() + (rng ? 1 : 0) > VmConfig.MAX_DISKS) {
+            return usage("--rng: no PCI slot left after " + diskConfigs.size() + " disks");
+        }
         VmConfig config = new VmConfig(kernel, Optional.ofNullable(initrd), cmdline, cpus, memoryBytes, rebootAction,
-                diskConfigs);
+                diskConfigs, rng);
         return boot(config, new VmSupervisor.Identity(Optional.ofNullable(name), vmUuid), qmpAddresses, choice);
     }
 

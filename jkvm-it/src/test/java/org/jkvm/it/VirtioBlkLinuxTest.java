@@ -97,7 +97,7 @@ class VirtioBlkLinuxTest {
         Files.write(vdb, vdbBefore);
 
         Path sock = dir.resolve("qmp.sock");
-        try (JkvmProcess p = JkvmProcess.start("run", "--accel", "emu", "--memory", "512M",
+        try (JkvmProcess p = JkvmProcess.start("run", "--accel", "emu", "--memory", "512M", "--cpus", "2", "--rng",
                 "--kernel", images.resolve("vmlinuz").toString(), "--initrd", initrd.toString(),
                 "--cmdline", "console=ttyS0 panic=0",
                 "--disk", "path=" + vda + ",serial=jkvm-serial-1",
@@ -148,7 +148,8 @@ class VirtioBlkLinuxTest {
     void guestEnumeratesTheHostBridgeAndBothVirtioFunctions() {
         assertThat(values).containsEntry("PCI-0000:00:00.0", "0x8086:0x29c0:0x060000")
                 .containsEntry("PCI-0000:00:01.0", "0x1af4:0x1042:0x010000")
-                .containsEntry("PCI-0000:00:02.0", "0x1af4:0x1042:0x010000");
+                .containsEntry("PCI-0000:00:02.0", "0x1af4:0x1042:0x010000")
+                .containsEntry("PCI-0000:00:03.0", "0x1af4:0x1044:0x00ff00");
         assertThat(console).contains("ACPI: PCI Root Bridge [PCI0]")
                 .contains("MMCONFIG at [mem 0xe0000000-0xe00fffff] reserved");
     }
@@ -189,6 +190,25 @@ class VirtioBlkLinuxTest {
     void readOnlyDiskRefusesWrites() throws Exception {
         assertThat(values).containsEntry("VDB-WRITE", "refused");
         assertThat(Files.readAllBytes(vdb)).isEqualTo(vdbBefore);
+    }
+
+    @Test
+    void eachVcpuHasItsOwnRequestQueueAndVector() {
+        assertThat(values).containsEntry("VDA-MQ", "2").containsEntry("MSIX-VDA-QUEUES", "2");
+    }
+
+    @Test
+    void hwrngIsTheVirtioRngAndServesRandomBytes() {
+        assertThat(values).containsEntry("RNG-CURRENT", "virtio_rng.0").containsEntry("RNG-BYTES", "8192");
+        assertThat(Integer.parseInt(values.get("RNG-DISTINCT"))).as("byte values seen in 4 KiB").isGreaterThan(240);
+        JsonNode rng = null;
+        for (JsonNode d : queryPci.get(0).get("devices")) {
+            if (d.get("id").get("device").asInt() == 0x1044) {
+                rng = d;
+            }
+        }
+        assertThat(rng).as("query-pci lists the rng").isNotNull();
+        assertThat(rng.get("class_info").get("class").asInt()).isEqualTo(0x00ff);
     }
 
     @Test

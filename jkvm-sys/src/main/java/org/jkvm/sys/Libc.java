@@ -215,6 +215,11 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), 2);
     }
 
+    private static final class GETRANDOM {
+        static final MethodHandle H = errnoHandle("getrandom",
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT), -1);
+    }
+
     private static final class LSEEK {
         static final MethodHandle H = errnoHandle("lseek",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), -1);
@@ -313,6 +318,29 @@ public final class Libc {
             throw new NativeException("read(fd " + fd + ")", (int) -r);
         }
         return r;
+    }
+
+    /**
+     * getrandom(2) from the kernel's CSPRNG (the urandom source, flags 0: blocks only until the pool is first
+     * initialized), filling {@code len} bytes at {@code buf}; returns bytes written (up to 32 MiB per call). EINTR is
+     * retried; anything else throws.
+     */
+    public static long getrandom(MemorySegment buf, long len) {
+        try {
+            while (true) {
+                MemorySegment st = callState();
+                long r = (long) GETRANDOM.H.invokeExact(st, buf, len, 0);
+                if (r >= 0) {
+                    return r;
+                }
+                int e = errno(st);
+                if (e != Errno.EINTR) {
+                    throw new NativeException("getrandom(" + len + " bytes)", e);
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     /** write(2), throwing on failure (EINTR is retried). */

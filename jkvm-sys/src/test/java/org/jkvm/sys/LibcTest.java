@@ -32,6 +32,23 @@ class LibcTest {
     }
 
     @Test
+    void getrandomFillsTheBufferAndNamesTheCallOnFailure() {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment buf = a.allocate(4096);
+            assertThat(Libc.getrandom(buf, 4096)).isEqualTo(4096);
+            long nonZero = 0;
+            for (long i = 0; i < 4096; i++) {
+                nonZero += buf.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
+            }
+            assertThat(nonZero).as("random bytes, not zeros").isGreaterThan(3900);
+            // A buffer the kernel cannot write: EFAULT, named.
+            assertThatThrownBy(() -> Libc.getrandom(java.lang.foreign.MemorySegment.ofAddress(8).reinterpret(16), 16))
+                    .isInstanceOf(NativeException.class).hasMessageContaining("getrandom(16 bytes)")
+                    .hasMessageContaining("EFAULT");
+        }
+    }
+
+    @Test
     void closeOfBadFdThrowsEbadf() {
         assertThatThrownBy(() -> Libc.close(1_000_000))
                 .isInstanceOf(NativeException.class)

@@ -108,6 +108,16 @@ public final class DescriptorChain {
     }
 
     /**
+     * Buffer {@code i} as a slice of the host mapping of guest RAM (inside guest RAM: checked when the chain was
+     * popped), for a device that fills or reads it in place.
+     */
+    public MemorySegment segment(int i) {
+        checkIndex(i);
+        int r = region[i];
+        return regions.host(r).asSlice(gpa[i] - regions.gpa(r), length[i]);
+    }
+
+    /**
      * Copies up to {@code len} bytes of the readable stream from {@code offset} into {@code dst} at
      * {@code dstOffset}; returns the bytes copied (fewer at the end of the stream).
      */

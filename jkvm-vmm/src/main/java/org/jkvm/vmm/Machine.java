@@ -57,6 +57,9 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
      *
      * @throws KernelLoadException when the kernel or initrd cannot be loaded (nothing is left allocated)
      */
+    /** Request queues per disk: one per vCPU (QEMU's default since 5.2), up to this many. */
+    static final int MAX_DISK_QUEUES = 16;
+
     public Machine(VmConfig config, Hypervisor hypervisor, IntConsumer consoleOutput) throws KernelLoadException {
         this.config = config;
         this.threadIds = new AtomicIntegerArray(config.cpus());
@@ -69,7 +72,8 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
             createdVm = hypervisor.createVm(new VmOptions(config.cpus()));
             vm = createdVm;
             vm.setMemory(memory);
-            devices = new DeviceManager(vm, memory, layout, consoleOutput, this, Clock.systemUTC(), config.disks());
+            devices = new DeviceManager(vm, memory, layout, consoleOutput, this, Clock.systemUTC(), config.disks(),
+                    Math.min(config.cpus(), MAX_DISK_QUEUES), config.rng());
             devicesBuilt = devices;
 
             AcpiImage acpi = AcpiTables.build(AcpiConfig.pc(config.cpus()).withHpet(devices.hpetGpa()),

@@ -8,9 +8,10 @@ import java.util.Optional;
  *
  * @param memoryBytes guest RAM; validated by {@link org.jkvm.memory.PcMemoryLayout#of}
  * @param disks       virtio-blk disks, in PCI slot order (slot 1 first)
+ * @param rng         a virtio-rng device (the host's getrandom) after the disks
  */
 public record VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int cpus, long memoryBytes,
-                       RebootAction reboot, java.util.List<org.jkvm.block.DiskConfig> disks) {
+                       RebootAction reboot, java.util.List<org.jkvm.block.DiskConfig> disks, boolean rng) {
     /** What happens when the guest resets the machine. */
     public enum RebootAction {
         /** jkvm exits with status 0, as QEMU's -no-reboot. */
@@ -24,9 +25,15 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int c
             throw new IllegalArgumentException("--cpus must be at least 1");
         }
         disks = java.util.List.copyOf(disks);
-        if (disks.size() > MAX_DISKS) {
-            throw new IllegalArgumentException("at most " + MAX_DISKS + " disks (PCI slots 1-31)");
+        if (disks.size() + (rng ? 1 : 0) > MAX_DISKS) {
+            throw new IllegalArgumentException("at most " + MAX_DISKS + " PCI devices (slots 1-31)");
         }
+    }
+
+    /** A VM with {@code disks} and no other PCI device. */
+    public VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int cpus, long memoryBytes,
+                    RebootAction reboot, java.util.List<org.jkvm.block.DiskConfig> disks) {
+        this(kernel, initrd, cmdline, cpus, memoryBytes, reboot, disks, false);
     }
 
     /** PCI bus 0 has 32 slots; the host bridge takes slot 0. */

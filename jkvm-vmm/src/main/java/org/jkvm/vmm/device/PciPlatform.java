@@ -21,6 +21,9 @@ import org.jkvm.pci.PciConfigSpace;
 import org.jkvm.pci.PciEcam;
 import org.jkvm.pci.PciWindow;
 import org.jkvm.pci.virtio.VirtioPciDevice;
+import org.jkvm.rng.EntropySource;
+import org.jkvm.rng.VirtioRng;
+import org.jkvm.virtio.VirtioDevice;
 
 /**
  * The PC's PCI side: host bridge at 00:00.0, configuration mechanism #1 at 0xCF8/0xCFC, ECAM for bus 0 at
@@ -42,6 +45,8 @@ public final class PciPlatform {
     public static final long PHYS_LIMIT = 1L << 40;
     /** PCI class of a virtio-blk function: mass storage, SCSI (what QEMU reports). */
     public static final int CLASS_STORAGE_SCSI = 0x010000;
+    /** PCI class of virtio-rng: base class 0 (unclassified), subclass 0xFF, as QEMU's virtio-rng-pci ("00ff"). */
+    public static final int CLASS_OTHER = 0x00ff00;
     /** Guest writes of this many bytes to a notify address reach the ioeventfd (Linux uses iowrite16). */
     static final int NOTIFY_WRITE_BYTES = 2;
 
@@ -55,6 +60,7 @@ public final class PciPlatform {
     private final List<QueueEvent> events = new ArrayList<>();
     private final List<Disk> disks = new ArrayList<>();
     private final List<MsiDelivery> msiSinks = new ArrayList<>();
+    private final VirtioRng rng;
 
     /**
      * Builds the bus, registers it on {@code pio} and {@code mmio}, and opens and plugs every disk.
@@ -63,6 +69,15 @@ public final class PciPlatform {
      */
     public PciPlatform(Vm vm, GuestMemory memory, PcMemoryLayout layout, InterruptRouting irqs, IoBus pio,
                        IoBus mmio, List<DiskConfig> diskConfigs) {
+        this(vm, memory, layout, irqs, pio, mmio, diskConfigs, 1, false);
+    }
+
+    /**
+     * As above, with {@code diskQueues} request queues per disk (1 to 64; QEMU's default is one per vCPU) and, with
+     * {@code rng}, a virtio-rng device after the disks.
+     */
+    public PciPlatform(Vm vm, GuestMemory memory, PcMemoryLayout layout, InterruptRouting irqs, IoBus pio,
+                       IoBus mmio, List<DiskConfig> diskConfigs, int diskQueues, boolean rng) {
         PciWindow low = new PciWindow(MMIO32_GPA, MMIO32_BYTES);
         long highBase = Math.max(layout.ramEnd(), PcMemoryLayout.MMIO_HOLE_END);
         highBase = (highBase + PcMemoryLayout.GIB - 1) & -PcMemoryLayout.GIB;
@@ -81,7 +96,14 @@ public final class PciPlatform {
         }
         try {
             for (DiskConfig config : diskConfigs) {
-                addDisk(vm, memory, irqs, allocator, config);
+                addDisk(vm, memory, irqs, allocator, config, diskQueues);
+            }
+            if (rng) {
+                VirtioRng device = new VirtioRng(EntropySource.host());
+                this.rng = device;
+                plug(vm, memory, irqs, allocator, device, CLASS_OTHER, "");
+            } else {
+                this.rng = null;
             }
         } catch (RuntimeException e) {
             close();
@@ -91,49 +113,64 @@ public final class PciPlatform {
     }
 
     private void addDisk(Vm vm, GuestMemory memory, InterruptRouting irqs, BarAllocator allocator,
-                         DiskConfig config) {
+                         DiskConfig config, int queues) {
         RawDisk image;
         try {
             image = RawDisk.open(config);
         } catch (IOException e) {
             throw new HypervisorException("--disk " + config.path() + ": " + e.getMessage(), e);
         }
-        int slot = disks.size() + 1;
-        VirtioPciDevice device;
         VirtioBlockDevice blk;
+        Plugged plugged;
         try {
-            blk = new VirtioBlockDevice(image, config.idBytes(), 1);
-            QueueEvent[] queueEvents = new QueueEvent[blk.numQueues()];
-            for (int q = 0; q < queueEvents.length; q++) {
-                queueEvents[q] = new QueueEvent();
-                events.add(queueEvents[q]);
-            }
-            int gsi = host.intxGsi(slot, 0);
-            MsiDelivery msi = MsiDelivery.forDevice(vm, blk.numQueues() + 1);
-            msiSinks.add(msi);
-            device = new VirtioPciDevice(blk, memory, CLASS_STORAGE_SCSI, msi, irqs.gsiLine(gsi),
-                    hooks(vm, queueEvents), config.id().orElse(""));
-            device.config().put(PciConfigSpace.INTERRUPT_LINE, 1, gsi);
-            for (int q = 0; q < queueEvents.length; q++) {
-                QueueEvent ev = queueEvents[q];
-                int queue = q;
-                VirtioPciDevice d = device;
-                loop.add(ev.fd(), () -> {
-                    ev.drain();
-                    d.processQueue(queue);
-                });
-            }
-            allocator.assign(device);
-            int got = bus.add(device);
-            if (got != slot) {
-                throw new IllegalStateException("disk plugged in slot " + got + ", expected " + slot);
-            }
+            blk = new VirtioBlockDevice(image, config.idBytes(), queues);
+            plugged = plug(vm, memory, irqs, allocator, blk, CLASS_STORAGE_SCSI, config.id().orElse(""));
         } catch (RuntimeException e) {
             image.close();
             throw e;
         }
-        disks.add(new Disk(config, image, blk, device, slot));
+        disks.add(new Disk(config, image, blk, plugged.device(), plugged.slot()));
     }
+
+    /**
+     * Puts {@code dev} on the bus behind the virtio-pci transport in the next free slot: one eventfd per queue on the
+     * I/O thread (an ioeventfd on KVM), MSI-X with a vector per queue plus one for configuration changes, and INTx
+     * on the slot's GSI; BARs assigned as firmware would.
+     */
+    private Plugged plug(Vm vm, GuestMemory memory, InterruptRouting irqs, BarAllocator allocator,
+                         VirtioDevice dev, int pciClass, String id) {
+        int slot = bus.devices().indexOf(null);
+        if (slot < 0) {
+            throw new HypervisorException("PCI bus 0 is full: no slot for " + dev.name());
+        }
+        QueueEvent[] queueEvents = new QueueEvent[dev.numQueues()];
+        for (int q = 0; q < queueEvents.length; q++) {
+            queueEvents[q] = new QueueEvent();
+            events.add(queueEvents[q]);
+        }
+        int gsi = host.intxGsi(slot, 0);
+        MsiDelivery msi = MsiDelivery.forDevice(vm, dev.numQueues() + 1);
+        msiSinks.add(msi);
+        VirtioPciDevice device = new VirtioPciDevice(dev, memory, pciClass, msi, irqs.gsiLine(gsi),
+                hooks(vm, queueEvents), id);
+        device.config().put(PciConfigSpace.INTERRUPT_LINE, 1, gsi);
+        for (int q = 0; q < queueEvents.length; q++) {
+            QueueEvent ev = queueEvents[q];
+            int queue = q;
+            loop.add(ev.fd(), () -> {
+                ev.drain();
+                device.processQueue(queue);
+            });
+        }
+        allocator.assign(device);
+        int got = bus.add(device);
+        if (got != slot) {
+            throw new IllegalStateException(dev.name() + " plugged in slot " + got + ", expected " + slot);
+        }
+        return new Plugged(device, slot);
+    }
+
+    private record Plugged(VirtioPciDevice device, int slot) {}
 
     /**
      * The transport's hooks: a kick signals the queue's eventfd; a moved notify address moves the queue's in-kernel
@@ -179,6 +216,11 @@ public final class PciPlatform {
 
     public PciBus bus() {
         return bus;
+    }
+
+    /** The virtio-rng device, if the VM has one. */
+    public java.util.Optional<VirtioRng> rng() {
+        return java.util.Optional.ofNullable(rng);
     }
 
     public List<Disk> disks() {
