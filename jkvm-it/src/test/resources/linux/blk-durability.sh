@@ -12,15 +12,15 @@ while [ $i -lt 256 ]; do
     fi
     i=$((i + 1))
 done
-echo "FULL-FAILED=$failed"
-echo "FULL-CHUNKS-WRITTEN=$i"
-echo "FULL-IOERR-LOGGED=$(dmesg | grep -c 'I/O error, dev vda')"
-echo "FULL-READ-AFTER=$(dd if=/dev/vda bs=65536 count=1 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)"
-echo "CHUNK-MD5=$(md5sum < /tmp/chunk | cut -d' ' -f1)"
-# 2. A pattern on vdb, synced with fdatasync (a FLUSH request); then the test kills jkvm with SIGKILL.
+echo "FULL_FAILED=$failed"
+echo "FULL_CHUNKS_WRITTEN=$i"
+echo "FULL_IOERR_LOGGED=$(dmesg | grep -c 'I/O error, dev vda')"
+echo "FULL_READ_AFTER=$(dd if=/dev/vda bs=65536 count=1 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)"
+echo "CHUNK_MD5=$(md5sum < /tmp/chunk | cut -d' ' -f1)"
+# 2. A pattern on vdb, synced with fsync (a FLUSH request); then the test kills jkvm with SIGKILL.
 dd if=/dev/urandom of=/tmp/pattern bs=4096 count=64 2>/dev/null
-echo "PATTERN-MD5=$(md5sum < /tmp/pattern | cut -d' ' -f1)"
-dd if=/tmp/pattern of=/dev/vdb bs=4096 seek=16 conv=notrunc,fdatasync 2>/dev/null
-echo "FSYNC-STATUS=$?"
+echo "PATTERN_MD5=$(md5sum < /tmp/pattern | cut -d' ' -f1)"
+dd if=/tmp/pattern of=/dev/vdb bs=4096 seek=16 conv=notrunc,fsync 2>/dev/null
+echo "FSYNC_STATUS=$?"
 echo "FSYNCED=yes"
 sleep 600

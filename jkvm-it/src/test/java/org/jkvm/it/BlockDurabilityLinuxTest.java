@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What happens to a Linux guest's block I/O when the host fails it or jkvm dies (one boot on {@code --accel emu}):
  * a disk image on a full host file system gives the guest I/O errors while jkvm runs on, and data the guest flushed
- * with fdatasync is in the image even when jkvm is killed with SIGKILL right after.
+ * with fsync is in the image even when jkvm is killed with SIGKILL right after.
  */
 class BlockDurabilityLinuxTest {
     static final long FULL_IMAGE_BYTES = 64L << 20;
@@ -71,13 +71,13 @@ class BlockDurabilityLinuxTest {
 
     @Test
     void aFullHostDiskGivesTheGuestIoErrorsAndJkvmRunsOn() {
-        assertThat(values).containsEntry("FULL-FAILED", "1");
-        int written = Integer.parseInt(values.get("FULL-CHUNKS-WRITTEN"));
+        assertThat(values).containsEntry("FULL_FAILED", "1");
+        int written = Integer.parseInt(values.get("FULL_CHUNKS_WRITTEN"));
         assertThat(written).as("64 KiB chunks before the 4 MiB tmpfs was full").isBetween(8, 64);
-        assertThat(Integer.parseInt(values.get("FULL-IOERR-LOGGED"))).as("the kernel logged the I/O error")
+        assertThat(Integer.parseInt(values.get("FULL_IOERR_LOGGED"))).as("the kernel logged the I/O error")
                 .isPositive();
-        assertThat(values.get("FULL-READ-AFTER")).as("the disk still reads after the errors")
-                .isEqualTo(values.get("CHUNK-MD5"));
+        assertThat(values.get("FULL_READ_AFTER")).as("the disk still reads after the errors")
+                .isEqualTo(values.get("CHUNK_MD5"));
         assertThat(aliveAfterErrors).isTrue();
         assertThat(stderr).doesNotContain("Exception").doesNotContain("needs reset");
     }
@@ -85,10 +85,10 @@ class BlockDurabilityLinuxTest {
     @Test
     void whatTheGuestFlushedSurvivesSigkill() throws Exception {
         assertThat(killedExit).as("killed by SIGKILL").isEqualTo(137);
-        assertThat(values).containsEntry("FSYNC-STATUS", "0");
+        assertThat(values).containsEntry("FSYNC_STATUS", "0");
         byte[] image = Files.readAllBytes(durable);
         String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5")
                 .digest(Arrays.copyOfRange(image, 16 * 4096, 80 * 4096)));
-        assertThat(md5).isEqualTo(values.get("PATTERN-MD5"));
+        assertThat(md5).isEqualTo(values.get("PATTERN_MD5"));
     }
 }

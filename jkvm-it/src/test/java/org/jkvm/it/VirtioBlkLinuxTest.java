@@ -220,7 +220,7 @@ class VirtioBlkLinuxTest {
     @Test
     void monitorDescribesTheSameDevices() {
         JsonNode devices = queryPci.get(0).get("devices");
-        assertThat(devices).hasSize(3);
+        assertThat(devices).as("host bridge, two disks, the rng").hasSize(4);
         assertThat(devices.get(0).get("class_info").get("desc").asText()).isEqualTo("Host bridge");
         JsonNode ro = devices.get(2);
         assertThat(ro.get("id").get("vendor").asInt()).isEqualTo(0x1af4);
