@@ -16,7 +16,7 @@
 # Idempotent: an image whose stamp matches is kept. See docs/guests.md.
 set -euo pipefail
 
-FORMAT=1
+FORMAT=2
 SUITE=bookworm
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 IMAGE_BYTES=$((2 << 30))
@@ -75,11 +75,31 @@ cat > "$root/usr/local/sbin/jkvm-ready" <<'EOF'
 #!/bin/sh
 # Reports the boot on the console; powers off when asked on the kernel command line (jkvm's tests).
 echo "JKVM-DEBIAN-READY uptime=$(cut -d' ' -f1 /proc/uptime) units-failed=$(systemctl --failed --no-legend | wc -l)" > /dev/ttyS0
+if grep -qw jkvm.fio=1 /proc/cmdline; then
+    /usr/local/sbin/jkvm-fio > /dev/ttyS0 2>&1
+fi
 if grep -qw jkvm.poweroff=1 /proc/cmdline; then
     systemctl --no-block poweroff
 fi
 EOF
 chmod 755 "$root/usr/local/sbin/jkvm-ready"
+# bench/blk-fio.sh: fio against the second disk (/dev/vdb) with O_DIRECT; one "FIO <job> <MiB/s> <IOPS>" line each
+# (terse format v3: field 7 read KiB/s, 8 read IOPS, 48 write KiB/s, 49 write IOPS).
+cat > "$root/usr/local/sbin/jkvm-fio" <<'EOF'
+#!/bin/sh
+runtime=$(sed -n 's/.*jkvm.fio_runtime=\([0-9]*\).*/\1/p' /proc/cmdline)
+runtime=${runtime:-10}
+job() {   # name rw bs iodepth
+    fio --name="$1" --filename=/dev/vdb --direct=1 --ioengine=libaio --rw="$2" --bs="$3" --iodepth="$4" \
+        --runtime="$runtime" --time_based --size=256M --output-format=terse --terse-version=3 2>/dev/null \
+      | awk -F';' -v n="$1" '{ printf "FIO %s %.1f %.0f\n", n, ($7 + $48) / 1024, $8 + $49 }'
+}
+job seq-read read 1M 4
+job seq-write write 1M 4
+job rand-read-4k randread 4k 32
+echo "FIO done"
+EOF
+chmod 755 "$root/usr/local/sbin/jkvm-fio"
 cat > "$root/etc/systemd/system/jkvm-ready.service" <<'EOF'
 [Unit]
 Description=Report to jkvm that the system is up
@@ -88,6 +108,7 @@ Wants=multi-user.target
 
 [Service]
 Type=oneshot
+TimeoutStartSec=infinity
 ExecStart=/usr/local/sbin/jkvm-ready
 
 [Install]

@@ -46,6 +46,14 @@ echo "MSIX-VDA-QUEUES=$(grep -c 'virtio0-req\.' /proc/interrupts)"
 echo "RNG-CURRENT=$(cat /sys/devices/virtual/misc/hw_random/rng_current)"
 echo "RNG-BYTES=$(head -c 8192 /dev/hwrng | wc -c)"
 echo "RNG-DISTINCT=$(head -c 4096 /dev/hwrng | od -An -v -tx1 | tr -s ' ' '\n' | grep -v '^$' | sort -u | wc -l)"
+# virtio-console (--console-dev socket=...): hvc0; the test's client reads a line, then sends one back.
+echo "HVC0=$([ -c /dev/hvc0 ] && echo present || echo missing)"
+# One descriptor kept open: hvc resets its termios on every open, and raw mode (no echo, no \n -> \r\n) must hold.
+exec 3<>/dev/hvc0
+stty raw -echo <&3
+echo "GUEST-TO-HOST-VIA-HVC0" >&3
+if read -t 120 -r line <&3; then echo "HVC-RX=$line"; else echo "HVC-RX=timeout"; fi
+exec 3<&-
 echo "VIRTIO-BLK-SCRIPT=done"
 # The test reads query-blockstats when it sees the line above: stay up a little while it asks.
 sleep 3

@@ -19,6 +19,7 @@ import org.jkvm.api.qmp.QmpAddress;
 import org.jkvm.api.qmp.QmpServer;
 import org.jkvm.api.qmp.VmCommands;
 import org.jkvm.block.DiskConfig;
+import org.jkvm.console.ConsoleConfig;
 import org.jkvm.hypervisor.HypervisorException;
 import org.jkvm.kvm.backend.KvmHypervisor;
 import org.jkvm.loader.KernelLoadException;
@@ -91,6 +92,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--rng", description = {"A virtio-rng PCI device (QEMU's -device virtio-rng-pci) after the disks:"
             + " the guest's /dev/hwrng, filled from the host's getrandom(2)."})
     boolean rng;
+
+    @Option(names = "--console-dev", paramLabel = "socket=PATH|file=PATH",
+            description = {"A virtio-console PCI device after the rng: the guest's /dev/hvc0. socket=PATH: jkvm listens"
+                    + " on a Unix socket there (one client at a time; its input is the guest's; output is dropped"
+                    + " while no client is connected); file=PATH: the output is appended to the file."})
+    String consoleDev;
 
     @Option(names = "--name", paramLabel = "NAME", description = "The VM's name (QEMU's -name; query-name).")
     String name;
@@ -193,11 +200,19 @@ final class RunCommand implements Callable<Integer> {
             choice.hypervisor().close();
             return usage("--cpus " + cpus + ": KVM on this host allows at most " + k.maxVcpus());
         }
-        if (diskConfigs.size() + (rng ? 1 : 0) > VmConfig.MAX_DISKS) {
-            return usage("--rng: no PCI slot left after " + diskConfigs.size() + " disks");
+        Optional<ConsoleConfig> console = Optional.empty();
+        if (consoleDev != null) {
+            try {
+                console = Optional.of(ConsoleConfig.parse(consoleDev));
+            } catch (IllegalArgumentException e) {
+                return usage("--console-dev " + consoleDev + ": " + e.getMessage());
+            }
+        }
+        if (diskConfigs.size() + (rng ? 1 : 0) + (console.isPresent() ? 1 : 0) > VmConfig.MAX_DISKS) {
+            return usage("--rng/--console-dev: no PCI slot left after " + diskConfigs.size() + " disks");
         }
         VmConfig config = new VmConfig(kernel, Optional.ofNullable(initrd), cmdline, cpus, memoryBytes, rebootAction,
-                diskConfigs, rng);
+                diskConfigs, rng, console);
         return boot(config, new VmSupervisor.Identity(Optional.ofNullable(name), vmUuid), qmpAddresses, choice);
     }
 

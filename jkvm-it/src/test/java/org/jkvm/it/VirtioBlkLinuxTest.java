@@ -51,6 +51,7 @@ class VirtioBlkLinuxTest {
     static int exitCode;
     static Map<String, String> values;
     static JsonNode queryPci;
+    static String hvcFromGuest;
     static JsonNode queryBlock;
     static JsonNode queryBlockstats;
     static String infoPci;
@@ -97,7 +98,9 @@ class VirtioBlkLinuxTest {
         Files.write(vdb, vdbBefore);
 
         Path sock = dir.resolve("qmp.sock");
+        Path hvc = dir.resolve("hvc0.sock");
         try (JkvmProcess p = JkvmProcess.start("run", "--accel", "emu", "--memory", "512M", "--cpus", "2", "--rng",
+                "--console-dev", "socket=" + hvc,
                 "--kernel", images.resolve("vmlinuz").toString(), "--initrd", initrd.toString(),
                 "--cmdline", "console=ttyS0 panic=0",
                 "--disk", "path=" + vda + ",serial=jkvm-serial-1",
@@ -110,6 +113,23 @@ class VirtioBlkLinuxTest {
                 queryPci = QmpSupport.cmd(qmp, "query-pci").get("return");
                 queryBlock = QmpSupport.cmd(qmp, "query-block").get("return");
                 infoPci = qmp.execute("human-monitor-command", QmpSupport.hmp("info pci")).get("return").asText();
+            }
+            // The console client: connected before the guest writes to hvc0 (output with no client is dropped).
+            try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(
+                    java.net.StandardProtocolFamily.UNIX)) {
+                c.connect(java.net.UnixDomainSocketAddress.of(hvc));
+                java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(256);
+                StringBuilder got = new StringBuilder();
+                long end = System.nanoTime() + 600_000_000_000L;
+                while (!got.toString().contains("GUEST-TO-HOST-VIA-HVC0\n") && System.nanoTime() < end) {
+                    in.clear();
+                    if (c.read(in) < 0) {
+                        break;
+                    }
+                    got.append(new String(in.array(), 0, in.position(), StandardCharsets.US_ASCII));
+                }
+                hvcFromGuest = got.toString();
+                c.write(java.nio.ByteBuffer.wrap("HOST-TO-GUEST-VIA-HVC0\n".getBytes(StandardCharsets.US_ASCII)));
             }
             try (QmpClient qmp = QmpSupport.connect(sock, 10)) {
                 // once the script has written and synced (it then waits 3 s): the counters include its I/O
@@ -212,6 +232,13 @@ class VirtioBlkLinuxTest {
     }
 
     @Test
+    void hvc0TalksToTheConsoleSocket() {
+        assertThat(values).containsEntry("PCI-0000:00:04.0", "0x1af4:0x1043:0x078000").containsEntry("HVC0", "present");
+        assertThat(hvcFromGuest).isEqualTo("GUEST-TO-HOST-VIA-HVC0\n");
+        assertThat(values).containsEntry("HVC-RX", "HOST-TO-GUEST-VIA-HVC0");
+    }
+
+    @Test
     void completionsArriveThroughMsix() {
         assertThat(values).containsEntry("MSIX-VDA-REQ", "1");
         assertThat(Long.parseLong(values.get("MSIX-VDA-COUNT"))).isPositive();
@@ -220,7 +247,7 @@ class VirtioBlkLinuxTest {
     @Test
     void monitorDescribesTheSameDevices() {
         JsonNode devices = queryPci.get(0).get("devices");
-        assertThat(devices).as("host bridge, two disks, the rng").hasSize(4);
+        assertThat(devices).as("host bridge, two disks, the rng, the console").hasSize(5);
         assertThat(devices.get(0).get("class_info").get("desc").asText()).isEqualTo("Host bridge");
         JsonNode ro = devices.get(2);
         assertThat(ro.get("id").get("vendor").asInt()).isEqualTo(0x1af4);

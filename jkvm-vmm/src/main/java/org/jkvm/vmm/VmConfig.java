@@ -9,9 +9,11 @@ import java.util.Optional;
  * @param memoryBytes guest RAM; validated by {@link org.jkvm.memory.PcMemoryLayout#of}
  * @param disks       virtio-blk disks, in PCI slot order (slot 1 first)
  * @param rng         a virtio-rng device (the host's getrandom) after the disks
+ * @param console     a virtio-console device (hvc0) after the rng, to a socket or a file
  */
 public record VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int cpus, long memoryBytes,
-                       RebootAction reboot, java.util.List<org.jkvm.block.DiskConfig> disks, boolean rng) {
+                       RebootAction reboot, java.util.List<org.jkvm.block.DiskConfig> disks, boolean rng,
+                       Optional<org.jkvm.console.ConsoleConfig> console) {
     /** What happens when the guest resets the machine. */
     public enum RebootAction {
         /** jkvm exits with status 0, as QEMU's -no-reboot. */
@@ -25,7 +27,7 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int c
             throw new IllegalArgumentException("--cpus must be at least 1");
         }
         disks = java.util.List.copyOf(disks);
-        if (disks.size() + (rng ? 1 : 0) > MAX_DISKS) {
+        if (disks.size() + (rng ? 1 : 0) + (console.isPresent() ? 1 : 0) > MAX_DISKS) {
             throw new IllegalArgumentException("at most " + MAX_DISKS + " PCI devices (slots 1-31)");
         }
     }
@@ -33,7 +35,7 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int c
     /** A VM with {@code disks} and no other PCI device. */
     public VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int cpus, long memoryBytes,
                     RebootAction reboot, java.util.List<org.jkvm.block.DiskConfig> disks) {
-        this(kernel, initrd, cmdline, cpus, memoryBytes, reboot, disks, false);
+        this(kernel, initrd, cmdline, cpus, memoryBytes, reboot, disks, false, Optional.empty());
     }
 
     /** PCI bus 0 has 32 slots; the host bridge takes slot 0. */

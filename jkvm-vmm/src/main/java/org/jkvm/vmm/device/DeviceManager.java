@@ -71,6 +71,13 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
     /** As above, with {@code diskQueues} request queues per disk and, with {@code rng}, a virtio-rng device. */
     public DeviceManager(Vm vm, GuestMemory memory, PcMemoryLayout layout, IntConsumer consoleOutput,
                          PlatformEvents events, Clock clock, List<DiskConfig> disks, int diskQueues, boolean rng) {
+        this(vm, memory, layout, consoleOutput, events, clock, disks, diskQueues, rng, java.util.Optional.empty());
+    }
+
+    /** As above, with a virtio-console device where {@code console} says. */
+    public DeviceManager(Vm vm, GuestMemory memory, PcMemoryLayout layout, IntConsumer consoleOutput,
+                         PlatformEvents events, Clock clock, List<DiskConfig> disks, int diskQueues, boolean rng,
+                         java.util.Optional<org.jkvm.console.ConsoleConfig> console) {
         InterruptRouting irqs = InterruptRouting.create(vm, pio, mmio);
         serial = new Serial16550(irqs.isaLine(COM1_IRQ), consoleOutput);
         pio.register(COM1_PORT, 8, serial);
@@ -105,7 +112,7 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
         pio.register(PM_PORT, 12, acpiPm);
         pio.register(RESET_CONTROL_PORT, 1, new ResetControl(() -> events.reset("reset control register")));
         try {
-            pci = new PciPlatform(vm, memory, layout, irqs, pio, mmio, disks, diskQueues, rng);
+            pci = new PciPlatform(vm, memory, layout, irqs, pio, mmio, disks, diskQueues, rng, console);
         } catch (RuntimeException e) {
             if (timers != null) {
                 timers.close();

@@ -21,6 +21,9 @@ import org.jkvm.pci.PciConfigSpace;
 import org.jkvm.pci.PciEcam;
 import org.jkvm.pci.PciWindow;
 import org.jkvm.pci.virtio.VirtioPciDevice;
+import org.jkvm.console.ConsoleBackend;
+import org.jkvm.console.ConsoleConfig;
+import org.jkvm.console.VirtioConsole;
 import org.jkvm.rng.EntropySource;
 import org.jkvm.rng.VirtioRng;
 import org.jkvm.virtio.VirtioDevice;
@@ -45,6 +48,8 @@ public final class PciPlatform {
     public static final long PHYS_LIMIT = 1L << 40;
     /** PCI class of a virtio-blk function: mass storage, SCSI (what QEMU reports). */
     public static final int CLASS_STORAGE_SCSI = 0x010000;
+    /** PCI class of virtio-console: simple communication controller, other (QEMU's virtio-serial-pci: 0x0780). */
+    public static final int CLASS_COMMUNICATION = 0x078000;
     /** PCI class of virtio-rng: base class 0 (unclassified), subclass 0xFF, as QEMU's virtio-rng-pci ("00ff"). */
     public static final int CLASS_OTHER = 0x00ff00;
     /** Guest writes of this many bytes to a notify address reach the ioeventfd (Linux uses iowrite16). */
@@ -61,6 +66,7 @@ public final class PciPlatform {
     private final List<Disk> disks = new ArrayList<>();
     private final List<MsiDelivery> msiSinks = new ArrayList<>();
     private final VirtioRng rng;
+    private final VirtioConsole console;
 
     /**
      * Builds the bus, registers it on {@code pio} and {@code mmio}, and opens and plugs every disk.
@@ -78,6 +84,13 @@ public final class PciPlatform {
      */
     public PciPlatform(Vm vm, GuestMemory memory, PcMemoryLayout layout, InterruptRouting irqs, IoBus pio,
                        IoBus mmio, List<DiskConfig> diskConfigs, int diskQueues, boolean rng) {
+        this(vm, memory, layout, irqs, pio, mmio, diskConfigs, diskQueues, rng, java.util.Optional.empty());
+    }
+
+    /** As above, and with {@code console} a virtio-console device (hvc0) after the rng. */
+    public PciPlatform(Vm vm, GuestMemory memory, PcMemoryLayout layout, InterruptRouting irqs, IoBus pio,
+                       IoBus mmio, List<DiskConfig> diskConfigs, int diskQueues, boolean rng,
+                       java.util.Optional<ConsoleConfig> console) {
         PciWindow low = new PciWindow(MMIO32_GPA, MMIO32_BYTES);
         long highBase = Math.max(layout.ramEnd(), PcMemoryLayout.MMIO_HOLE_END);
         highBase = (highBase + PcMemoryLayout.GIB - 1) & -PcMemoryLayout.GIB;
@@ -104,6 +117,21 @@ public final class PciPlatform {
                 plug(vm, memory, irqs, allocator, device, CLASS_OTHER, "");
             } else {
                 this.rng = null;
+            }
+            if (console.isPresent()) {
+                ConsoleBackend backend;
+                try {
+                    backend = ConsoleBackend.open(console.get());
+                } catch (java.io.IOException e) {
+                    throw new HypervisorException("--console-dev " + console.get().kind().name().toLowerCase()
+                            + "=" + console.get().path() + ": " + e.getMessage(), e);
+                }
+                VirtioConsole device = new VirtioConsole(backend);
+                this.console = device;
+                Plugged p = plug(vm, memory, irqs, allocator, device, CLASS_COMMUNICATION, "");
+                device.setInputKick(p.queueEvents()[VirtioConsole.RX]::signal);
+            } else {
+                this.console = null;
             }
         } catch (RuntimeException e) {
             close();
@@ -167,10 +195,10 @@ public final class PciPlatform {
         if (got != slot) {
             throw new IllegalStateException(dev.name() + " plugged in slot " + got + ", expected " + slot);
         }
-        return new Plugged(device, slot);
+        return new Plugged(device, slot, queueEvents);
     }
 
-    private record Plugged(VirtioPciDevice device, int slot) {}
+    private record Plugged(VirtioPciDevice device, int slot, QueueEvent[] queueEvents) {}
 
     /**
      * The transport's hooks: a kick signals the queue's eventfd; a moved notify address moves the queue's in-kernel
@@ -218,6 +246,11 @@ public final class PciPlatform {
         return bus;
     }
 
+    /** The virtio-console device, if the VM has one. */
+    public java.util.Optional<VirtioConsole> console() {
+        return java.util.Optional.ofNullable(console);
+    }
+
     /** The virtio-rng device, if the VM has one. */
     public java.util.Optional<VirtioRng> rng() {
         return java.util.Optional.ofNullable(rng);
@@ -239,6 +272,9 @@ public final class PciPlatform {
 
     /** Stops processing and closes the eventfds and images. Only once no vCPU can touch the devices any more. */
     public void close() {
+        if (console != null) {
+            console.backend().close(); // first: its input thread signals a queue's eventfd
+        }
         loop.close();
         for (QueueEvent e : events) {
             e.close();
