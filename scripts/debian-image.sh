@@ -16,7 +16,7 @@
 # Idempotent: an image whose stamp matches is kept. See docs/guests.md.
 set -euo pipefail
 
-FORMAT=2
+FORMAT=3
 SUITE=bookworm
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 IMAGE_BYTES=$((2 << 30))
@@ -73,10 +73,11 @@ ExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 %I 
 EOF
 cat > "$root/usr/local/sbin/jkvm-ready" <<'EOF'
 #!/bin/sh
-# Reports the boot on the console; powers off when asked on the kernel command line (jkvm's tests).
-echo "JKVM-DEBIAN-READY uptime=$(cut -d' ' -f1 /proc/uptime) units-failed=$(systemctl --failed --no-legend | wc -l)" > /dev/ttyS0
+# Reports the boot on the console; powers off when asked on the kernel command line (jkvm's tests). Writes go to
+# /dev/console: serial-getty's vhangup of ttyS0 would cut off a descriptor of /dev/ttyS0 itself.
+echo "JKVM-DEBIAN-READY uptime=$(cut -d' ' -f1 /proc/uptime) units-failed=$(systemctl --failed --no-legend | wc -l)" > /dev/console
 if grep -qw jkvm.fio=1 /proc/cmdline; then
-    /usr/local/sbin/jkvm-fio > /dev/ttyS0 2>&1
+    /usr/local/sbin/jkvm-fio > /dev/console 2>&1
 fi
 if grep -qw jkvm.poweroff=1 /proc/cmdline; then
     systemctl --no-block poweroff
