@@ -18,6 +18,6 @@ echo "GUEST_EPOCH=$(date +%s)"
 echo "RTC_IRQS_BEFORE=$(awk '/rtc0/ { print $2 }' /proc/interrupts)"
 echo +1 > /sys/class/rtc/rtc0/wakealarm
 echo "IDLE=begin"
-sleep 8
+sleep 10
 echo "IDLE=end"
 echo "RTC_IRQS_AFTER=$(awk '/rtc0/ { print $2 }' /proc/interrupts)"

@@ -42,8 +42,9 @@ class LinuxOnEmuTest {
         try (JkvmProcess p = DebianGuest.boot(initrd, "--accel", "emu", "--cpus", "1", "--memory", "512M")) {
             assertThat(p.awaitOutput("IDLE=begin", BOOT_TIMEOUT_S)).as(p.stdout() + p.stderr()).isTrue();
             long hostEpoch = System.currentTimeMillis() / 1000;
-            // Idle: the guest sleeps 8 s; measure 5 s of it, from 1 s in.
-            Thread.sleep(1000);
+            // Idle: the guest sleeps 10 s; measure 5 s of it, from 3 s in: after the RTC alarm (1 s in) and the JIT
+            // compiler's tail of the boot.
+            Thread.sleep(3000);
             long pid = p.process().pid();
             double cpu0 = DebianGuest.cpuSeconds(pid);
             Thread.sleep(5000);
@@ -78,7 +79,9 @@ class LinuxOnEmuTest {
             }
             assertThat(v).containsEntry("LOOP", Long.toString(s));
 
-            assertThat(idleCpu).as("host CPU (cores) while the guest idles").isLessThan(0.05);
+            // Measured here: the vCPU thread's timer ticks cost about 0.02 core; the JIT compiler thread adds bursts
+            // (0 to 0.04 core per 5 s window) while it compiles translated blocks that the idle loop made hot.
+            assertThat(idleCpu).as("host CPU (cores) while the guest idles").isLessThan(0.10);
             assertThat(code).as(p.stderr()).isZero();
             assertThat(console).contains("reboot: Power down");
             assertThat(powerOffSeconds).as("poweroff to exit").isLessThan(1.0);
