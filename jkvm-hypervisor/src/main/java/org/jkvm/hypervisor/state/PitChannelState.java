@@ -9,8 +9,11 @@ package org.jkvm.hypervisor.state;
 public record PitChannelState(int count, int latchedCount, int countLatched, boolean statusLatched, int status,
                               int readState, int writeState, int writeLatch, int rwMode, int mode, boolean bcd,
                               boolean gate, long loadedNanosAgo) {
+    /** KVM's mode value for a channel no control word has reached since reset. */
+    public static final int NEVER_PROGRAMMED = 0xff;
+
     public PitChannelState {
-        if (count < 0 || count > 0x10000 || latchedCount < 0 || latchedCount > 0xffff || mode < 0 || mode > 5
+        if (count < 0 || count > 0x10000 || latchedCount < 0 || latchedCount > 0xffff || (mode < 0 || mode > 5) && mode != NEVER_PROGRAMMED
                 || rwMode < 0 || rwMode > 3 || readState < 0 || readState > 4 || writeState < 0 || writeState > 4
                 || countLatched < 0 || countLatched > 4 || status < 0 || status > 0xff
                 || writeLatch < 0 || writeLatch > 0xff || loadedNanosAgo < 0) {
