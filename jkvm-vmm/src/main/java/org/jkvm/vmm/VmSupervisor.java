@@ -84,15 +84,15 @@ public final class VmSupervisor {
         }
         long t0 = System.nanoTime();
         lastSnapshot = new SnapshotInfo("active", 0, config.memoryBytes(), 0, null);
+        org.jkvm.vmm.snapshot.VmSnapshots.Saved saved;
         try {
-            org.jkvm.vmm.snapshot.VmSnapshots.save(m, dir);
+            saved = org.jkvm.vmm.snapshot.VmSnapshots.save(m, dir);
         } catch (RuntimeException e) {
             lastSnapshot = new SnapshotInfo("failed", (System.nanoTime() - t0) / 1_000_000, config.memoryBytes(), 0,
                     e.getMessage());
             throw e;
         }
-        long written = org.jkvm.vmm.snapshot.SnapshotFiles.allocatedBytes(
-                dir.resolve(org.jkvm.vmm.snapshot.SnapshotFiles.MEMORY_FILE));
+        long written = saved.ramWrittenBytes();
         SnapshotInfo info = new SnapshotInfo("completed", (System.nanoTime() - t0) / 1_000_000,
                 config.memoryBytes(), written, null);
         lastSnapshot = info;

@@ -43,18 +43,21 @@ public final class VmSnapshots {
      * Saves {@code machine} into {@code dir}: pauses it (a nested hold: a VM already stopped stays stopped), reads
      * the state, writes RAM and the state file, and releases the hold. Returns the state written.
      */
-    public static VmState save(Machine machine, Path dir) throws InterruptedException {
+    public static Saved save(Machine machine, Path dir) throws InterruptedException {
         try {
             if (!machine.pause(10, TimeUnit.SECONDS)) {
                 throw new SnapshotException("the vCPUs did not stop within 10 s (or the VM is ending)");
             }
             VmState state = capture(machine);
-            SnapshotFiles.write(dir, state, machine.memory());
-            return state;
+            long ramWritten = SnapshotFiles.write(dir, state, machine.memory());
+            return new Saved(state, ramWritten);
         } finally {
             machine.resume();
         }
     }
+
+    /** What {@link #save} wrote: the state, and the bytes of RAM written (all-zero pages are holes). */
+    public record Saved(VmState state, long ramWrittenBytes) {}
 
     /** The state of a paused machine. */
     public static VmState capture(Machine machine) {
