@@ -130,11 +130,11 @@ class SnapshotTest {
         restoreAndCheck(snap, "kvm", n);
     }
 
-    /** The golden snapshot (jkvm-vmm/src/test/resources/snapshot/golden-v1, saved at count 19) still restores. */
+    /** The golden snapshot (jkvm-vmm/src/test/resources/snapshot/golden-v1, saved at count 21) still restores. */
     @Test
     void goldenSnapshotRestores(@TempDir Path tmp) throws Exception {
         Path snap = golden(tmp);
-        restoreAndCheck(snap, "emu", 19);
+        restoreAndCheck(snap, "emu", 21);
     }
 
     static Path golden(Path tmp) throws IOException {

@@ -11,8 +11,11 @@ public record PciState(List<Function> functions) {
         functions = List.copyOf(functions);
     }
 
-    /** One function's 256-byte configuration space as the guest reads it. */
-    public record Function(int slot, byte[] config) {
+    /**
+     * One function's 256-byte configuration space as the guest reads it, and for a virtio function its transport
+     * and queues (null otherwise).
+     */
+    public record Function(int slot, byte[] config, org.jkvm.pci.virtio.VirtioTransportState virtio) {
         public Function {
             if (slot < 0 || slot > 31 || config == null || config.length != 256) {
                 throw new IllegalArgumentException("PCI function state: slot 0..31 and 256 bytes of configuration");

@@ -22,6 +22,7 @@ import org.jkvm.hypervisor.state.PicState;
 import org.jkvm.hypervisor.state.PitState;
 import org.jkvm.pci.PciBus;
 import org.jkvm.pci.PciDevice;
+import org.jkvm.pci.virtio.VirtioPciDevice;
 import org.jkvm.vmm.Machine;
 import org.jkvm.vmm.VmConfig;
 import org.jkvm.vmm.device.DeviceManager;
@@ -48,9 +49,15 @@ public final class VmSnapshots {
             if (!machine.pause(10, TimeUnit.SECONDS)) {
                 throw new SnapshotException("the vCPUs did not stop within 10 s (or the VM is ending)");
             }
-            VmState state = capture(machine);
-            long ramWritten = SnapshotFiles.write(dir, state, machine.memory());
-            return new Saved(state, ramWritten);
+            List<VirtioPciDevice> virtio = virtioDevices(machine.devices().pci().bus());
+            virtio.forEach(VirtioPciDevice::quiesce); // in-flight requests complete first; none start until resumed
+            try {
+                VmState state = capture(machine);
+                long ramWritten = SnapshotFiles.write(dir, state, machine.memory());
+                return new Saved(state, ramWritten);
+            } finally {
+                virtio.forEach(VirtioPciDevice::resumeIo);
+            }
         } finally {
             machine.resume();
         }
@@ -62,9 +69,9 @@ public final class VmSnapshots {
     /** The state of a paused machine. */
     public static VmState capture(Machine machine) {
         DeviceManager dev = machine.devices();
-        if (!dev.pci().disks().isEmpty() || dev.pci().rng().isPresent() || dev.pci().console().isPresent()) {
-            throw new SnapshotException("snapshots of VMs with virtio devices (disks, rng, console) are not"
-                    + " supported yet: their queue and transport state is not saved");
+        if (dev.pci().console().isPresent()) {
+            throw new SnapshotException("snapshots of VMs with a virtio-console are not supported yet: its port"
+                    + " state is not saved");
         }
         List<VcpuState> vcpus = new ArrayList<>();
         for (Vcpu v : machine.vcpus()) {
@@ -123,9 +130,20 @@ public final class VmSnapshots {
                 config[off + 2] = (byte) (v >>> 16);
                 config[off + 3] = (byte) (v >>> 24);
             }
-            functions.add(new PciState.Function(slot, config));
+            functions.add(new PciState.Function(slot, config,
+                    d instanceof VirtioPciDevice v ? v.saveState() : null));
         }
         return new PciState(functions);
+    }
+
+    private static List<VirtioPciDevice> virtioDevices(PciBus bus) {
+        List<VirtioPciDevice> out = new ArrayList<>();
+        for (int slot = 0; slot < PciBus.SLOTS; slot++) {
+            if (bus.device(slot) instanceof VirtioPciDevice v) {
+                out.add(v);
+            }
+        }
+        return out;
     }
 
     /**
@@ -136,11 +154,14 @@ public final class VmSnapshots {
         MachineState m = state.machine();
         List<DiskConfig> disks = new ArrayList<>();
         for (DiskState d : m.disks()) {
-            StringBuilder spec = new StringBuilder("path=").append(d.path());
-            if (d.readOnly()) {
-                spec.append(",readonly=on");
+            DiskConfig.CacheMode cache;
+            try {
+                cache = DiskConfig.CacheMode.valueOf(d.cache());
+            } catch (IllegalArgumentException e) {
+                throw new SnapshotException("disk " + d.path() + ": unknown cache mode " + d.cache());
             }
-            disks.add(DiskConfig.parse(spec.toString()));
+            disks.add(new DiskConfig(Path.of(d.path()), d.readOnly(), java.util.Optional.ofNullable(d.serial()), cache,
+                    java.util.Optional.ofNullable(d.id())));
         }
         java.util.Optional<ConsoleConfig> console = m.consoleKind() == null ? java.util.Optional.empty()
                 : java.util.Optional.of(ConsoleConfig.parse(m.consoleKind().toLowerCase(java.util.Locale.ROOT) + "="
@@ -316,6 +337,16 @@ public final class VmSnapshots {
             }
             int command = (c[4] & 0xff) | (c[5] & 0xff) << 8;
             bus.configWrite(0, f.slot(), 0, 4, 2, command);
+            if (d instanceof VirtioPciDevice v) {
+                if (f.virtio() == null) {
+                    throw new SnapshotException("PCI slot " + f.slot() + ": the snapshot has no virtio state for it");
+                }
+                try {
+                    v.restoreState(f.virtio());
+                } catch (IllegalArgumentException e) {
+                    throw new SnapshotException("PCI slot " + f.slot() + ": " + e.getMessage(), e);
+                }
+            }
         }
         for (int slot = 0; slot < PciBus.SLOTS; slot++) {
             if (bus.device(slot) != null) {
