@@ -138,7 +138,7 @@ final class RunCommand implements Callable<Integer> {
             return restore();
         }
         if (kernel == null) {
-            return usage("--kernel FILE is required (or --restore DIR)");
+            return usage("Missing required option: '--kernel=FILE' (or --restore DIR to start from a snapshot)");
         }
         long memoryBytes;
         try {
