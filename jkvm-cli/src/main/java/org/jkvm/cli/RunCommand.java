@@ -50,9 +50,17 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--kernel", required = true, paramLabel = "FILE",
+    @Option(names = "--kernel", paramLabel = "FILE",
             description = "Kernel image: bzImage, 64-bit ELF (vmlinux) or multiboot.")
     Path kernel;
+
+    @Option(names = "--restore", paramLabel = "DIR",
+            description = {"Start from a snapshot directory (QMP migrate file:DIR or x-jkvm-snapshot-save) instead of"
+                + " booting: the machine (vCPUs, memory, disks, devices) is the snapshot's; give no --kernel."})
+    Path restoreDir;
+
+    @Option(names = "--incoming", paramLabel = "file:DIR", description = "QEMU's spelling of --restore DIR.")
+    String incoming;
 
     @Option(names = "--initrd", paramLabel = "FILE", description = "Initial ramdisk.")
     Path initrd;
@@ -117,6 +125,21 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // Everything the user gave is checked before anything is started.
+        if (incoming != null) {
+            if (!incoming.startsWith("file:") || incoming.length() == 5) {
+                return usage("--incoming " + incoming + ": only file:DIR is supported");
+            }
+            if (restoreDir != null) {
+                return usage("--incoming and --restore name the same thing; give one");
+            }
+            restoreDir = Path.of(incoming.substring(5));
+        }
+        if (restoreDir != null) {
+            return restore();
+        }
+        if (kernel == null) {
+            return usage("Missing required option: '--kernel=FILE' (or --restore DIR to start from a snapshot)");
+        }
         long memoryBytes;
         try {
             memoryBytes = Sizes.parseMemory(memory);
@@ -216,11 +239,81 @@ final class RunCommand implements Callable<Integer> {
         return boot(config, new VmSupervisor.Identity(Optional.ofNullable(name), vmUuid), qmpAddresses, choice);
     }
 
+    /** {@code --restore DIR}: the machine comes from the snapshot; only the run-time options apply. */
+    private int restore() {
+        for (String o : List.of("--kernel", "--initrd", "--cmdline", "--cpus", "--memory", "--disk", "--rng",
+                "--console-dev")) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
+                return usage(o + " cannot be used with --restore: the snapshot defines the machine");
+            }
+        }
+        org.jkvm.vmm.snapshot.VmState state;
+        VmConfig saved;
+        try {
+            state = org.jkvm.vmm.snapshot.SnapshotFiles.readState(restoreDir);
+            org.jkvm.vmm.snapshot.VmSnapshots.checkDisks(state);
+            saved = org.jkvm.vmm.snapshot.VmSnapshots.config(state);
+        } catch (org.jkvm.vmm.snapshot.SnapshotException | IllegalArgumentException e) {
+            return usage("--restore " + restoreDir + ": " + e.getMessage());
+        }
+        java.nio.file.Path memoryFile = restoreDir.resolve(org.jkvm.vmm.snapshot.SnapshotFiles.MEMORY_FILE);
+        if (!Files.isRegularFile(memoryFile)) {
+            return usage("--restore " + restoreDir + ": no guest RAM file " + memoryFile);
+        }
+        Accelerator accelerator;
+        VmConfig.RebootAction rebootAction;
+        try {
+            accelerator = Accelerator.parse(accel);
+            rebootAction = switch (reboot) {
+                case "exit" -> VmConfig.RebootAction.EXIT;
+                case "restart" -> VmConfig.RebootAction.RESTART;
+                default -> throw new IllegalArgumentException("--reboot " + reboot + ": expected exit or restart");
+            };
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage());
+        }
+        List<QmpAddress> qmpAddresses = new ArrayList<>();
+        for (String q : qmp) {
+            try {
+                qmpAddresses.add(QmpAddress.parse(q));
+            } catch (IllegalArgumentException e) {
+                return usage("--qmp " + q + ": " + e.getMessage());
+            }
+        }
+        Optional<UUID> vmUuid;
+        try {
+            vmUuid = Optional.ofNullable(uuid).map(UUID::fromString);
+        } catch (IllegalArgumentException e) {
+            return usage("--uuid " + uuid + ": not a UUID (expected 8-4-4-4-12 hex digits)");
+        }
+        VmConfig config = new VmConfig(saved.kernel(), saved.initrd(), saved.cmdline(), saved.cpus(),
+                saved.memoryBytes(), rebootAction, saved.disks(), saved.rng(), saved.console());
+        Accelerator.Choice choice;
+        try {
+            choice = accelerator.open();
+        } catch (HypervisorException e) {
+            return usage(e.getMessage());
+        }
+        if (accelerator == Accelerator.AUTO) {
+            err().println("jkvm: accel " + choice.reason());
+        }
+        return boot(config, new VmSupervisor.Identity(Optional.ofNullable(name), vmUuid), qmpAddresses, choice,
+                new VmSupervisor.Restore(state, memoryFile));
+    }
+
     private int boot(VmConfig config, VmSupervisor.Identity identity, List<QmpAddress> qmpAddresses,
                      Accelerator.Choice choice) {
+        return boot(config, identity, qmpAddresses, choice, null);
+    }
+
+    private int boot(VmConfig config, VmSupervisor.Identity identity, List<QmpAddress> qmpAddresses,
+                     Accelerator.Choice choice, VmSupervisor.Restore restoreFrom) {
         ConsoleOutput out = new ConsoleOutput(new FileOutputStream(FileDescriptor.out));
         VmSupervisor vm = new VmSupervisor(config, identity, choice.hypervisor(), out,
                 msg -> err().println("jkvm: " + msg));
+        if (restoreFrom != null) {
+            vm.restoreFrom(restoreFrom);
+        }
         // The monitor (and JSON) is loaded only when asked for: it costs start-up time and memory.
         QmpServer qmpServer = qmpAddresses.isEmpty() ? null : qmpServer(vm, qmpAddresses);
         TerminalMode[] terminal = new TerminalMode[1];
@@ -258,6 +351,8 @@ final class RunCommand implements Callable<Integer> {
                 return usage(e.getMessage());
             } catch (HypervisorException e) {
                 return usage(e.getMessage());
+            } catch (org.jkvm.vmm.snapshot.SnapshotException e) {
+                return usage("cannot restore: " + e.getMessage());
             }
             if (status.code() == ExitStatus.GUEST_CRASH || status.message().startsWith("terminat")) {
                 err().println("jkvm: " + status.message());

@@ -25,6 +25,8 @@ import org.jkvm.hypervisor.Segment;
 import org.jkvm.hypervisor.Sregs;
 import org.jkvm.hypervisor.Vcpu;
 import org.jkvm.hypervisor.VcpuExit;
+import org.jkvm.hypervisor.state.LapicState;
+import org.jkvm.hypervisor.state.VcpuEvents;
 import org.jkvm.memory.MemoryRegion;
 
 /**
@@ -349,6 +351,61 @@ public final class EmuVcpu implements Vcpu {
         }
     }
 
+    /** MSRs a snapshot carries, in restore order: the TSC first, IA32_TSC_DEADLINE after the local APIC's mode. */
+    private static final int[] STATE_MSRS = {Msrs.TSC, Msrs.TSC_ADJUST, Msrs.SYSENTER_CS, Msrs.SYSENTER_ESP,
+        Msrs.SYSENTER_EIP, Msrs.MISC_ENABLE, Msrs.PAT, Msrs.MTRR_DEF_TYPE, Msrs.STAR, Msrs.LSTAR, Msrs.CSTAR,
+        Msrs.SFMASK, Msrs.KERNEL_GS_BASE, Msrs.TSC_AUX, Msrs.TSC_DEADLINE};
+
+    @Override
+    public int[] stateMsrIndices() {
+        return STATE_MSRS.clone();
+    }
+
+    @Override
+    public long tscKhz() {
+        return 1_000_000; // the software TSC counts host nanoseconds
+    }
+
+    @Override
+    public LapicState getLapic() {
+        return apic.saveState();
+    }
+
+    @Override
+    public void setLapic(LapicState state) {
+        apic.restoreState(state);
+    }
+
+    /**
+     * The software CPU stops only between instructions, so nothing is ever half-delivered: the events are the STI/MOV
+     * SS shadow, a pending NMI and a pending STARTUP vector.
+     */
+    @Override
+    public VcpuEvents getEvents() {
+        int sipi = apic.sipiVectorState();
+        return new VcpuEvents(false, 0, false, 0, false, 0, false, cpu.interruptShadow ? 1 : 0, false,
+                apic.nmiPendingState(), false, Math.max(sipi, 0));
+    }
+
+    /**
+     * Loads pending events. An exception, interrupt or NMI in mid-delivery (a KVM vCPU can stop so), or NMIs blocked
+     * inside an NMI handler, have no equivalent here and are refused.
+     */
+    @Override
+    public void setEvents(VcpuEvents e) {
+        if (e.deliveryInFlight() || e.nmiMasked()) {
+            throw new HypervisorException("the emu backend cannot take a vCPU stopped in the middle of delivering an"
+                    + " event (exception " + e.exceptionInjected() + ", interrupt " + e.interruptInjected() + ", NMI "
+                    + e.nmiInjected() + ", NMI masked " + e.nmiMasked() + ")");
+        }
+        cpu.interruptShadow = e.interruptShadow() != 0;
+        boolean sipi = mpState == MpState.SIPI_RECEIVED;
+        if (sipi) {
+            mpState = MpState.INIT_RECEIVED; // emu waits in INIT_RECEIVED with the vector latched
+        }
+        apic.restoreLatches(e.nmiPending(), sipi ? e.sipiVector() : -1);
+    }
+
     @Override
     public void setCpuid(List<CpuidEntry> entries) {
         cpu.cpuid.set(entries);
@@ -356,7 +413,8 @@ public final class EmuVcpu implements Vcpu {
 
     @Override
     public MpState getMpState() {
-        return mpState;
+        MpState s = mpState;
+        return s == MpState.INIT_RECEIVED && apic.sipiVectorState() >= 0 ? MpState.SIPI_RECEIVED : s;
     }
 
     @Override

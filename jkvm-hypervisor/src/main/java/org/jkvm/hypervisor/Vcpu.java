@@ -46,6 +46,50 @@ public interface Vcpu extends AutoCloseable {
 
     void setMpState(MpState state);
 
+    /** The local APIC's registers (KVM_GET_LAPIC). Only while the vCPU is stopped. */
+    default org.jkvm.hypervisor.state.LapicState getLapic() {
+        throw new UnsupportedOperationException("this backend has no local APIC state");
+    }
+
+    /** Loads the local APIC's registers (KVM_SET_LAPIC); IA32_APIC_BASE (in the sregs) first. */
+    default void setLapic(org.jkvm.hypervisor.state.LapicState state) {
+        throw new UnsupportedOperationException("this backend has no local APIC state");
+    }
+
+    /** Pending and half-delivered events (KVM_GET_VCPU_EVENTS). */
+    default org.jkvm.hypervisor.state.VcpuEvents getEvents() {
+        throw new UnsupportedOperationException("this backend has no event state");
+    }
+
+    /**
+     * Loads pending events (KVM_SET_VCPU_EVENTS).
+     *
+     * @throws HypervisorException when the backend cannot represent them (an injection in flight on emu)
+     */
+    default void setEvents(org.jkvm.hypervisor.state.VcpuEvents events) {
+        throw new UnsupportedOperationException("this backend has no event state");
+    }
+
+    /** The MSRs this backend can save and restore, in the order they must be restored (TSC first). */
+    default int[] stateMsrIndices() {
+        return new int[0];
+    }
+
+    /** The XSAVE area (KVM_GET_XSAVE, 4 KiB) when the backend keeps state beyond the FPU/SSE one, else null. */
+    default byte[] getXsave() {
+        return null;
+    }
+
+    /** Loads an XSAVE area from {@link #getXsave} of the same backend (KVM_SET_XSAVE). */
+    default void setXsave(byte[] area) {
+        throw new UnsupportedOperationException("this backend has no XSAVE state");
+    }
+
+    /** The guest TSC frequency in kHz (KVM_GET_TSC_KHZ). */
+    default long tscKhz() {
+        return 0;
+    }
+
     @Override
     void close();
 }

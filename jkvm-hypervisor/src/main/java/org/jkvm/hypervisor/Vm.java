@@ -108,6 +108,36 @@ public interface Vm extends AutoCloseable {
         return false;
     }
 
+    /** {@link Irqchip#BACKEND} only: the PICs and the IOAPIC (KVM_GET_IRQCHIP). Only while every vCPU is stopped. */
+    default org.jkvm.hypervisor.state.IrqchipState getIrqchip() {
+        throw new UnsupportedOperationException("the " + irqchip() + " irqchip has no backend state");
+    }
+
+    /** {@link Irqchip#BACKEND} only: loads the PICs and the IOAPIC (KVM_SET_IRQCHIP). */
+    default void setIrqchip(org.jkvm.hypervisor.state.IrqchipState state) {
+        throw new UnsupportedOperationException("the " + irqchip() + " irqchip has no backend state");
+    }
+
+    /** The backend's own PIT (KVM_GET_PIT2), or null when the VMM has the PIT. */
+    default org.jkvm.hypervisor.state.PitState getPit() {
+        return null;
+    }
+
+    /** Loads the backend's PIT (KVM_SET_PIT2). */
+    default void setPit(org.jkvm.hypervisor.state.PitState state) {
+        throw new UnsupportedOperationException("this backend has no PIT of its own");
+    }
+
+    /** The paravirtual clock (kvmclock, KVM_GET_CLOCK) in nanoseconds, or -1 when the backend has none. */
+    default long getClockNanos() {
+        return -1;
+    }
+
+    /** Sets the paravirtual clock (KVM_SET_CLOCK). */
+    default void setClockNanos(long nanos) {
+        throw new UnsupportedOperationException("this backend has no paravirtual clock");
+    }
+
     @Override
     void close();
 }

@@ -65,6 +65,21 @@ public final class KvmAbi {
     public static final long RUN_SYSTEM_EVENT_TYPE = 32;
 
     // struct sizes
+    /** struct kvm_irqchip: chip_id, pad, a 512-byte union (kvm_pic_state or kvm_ioapic_state). */
+    public static final int KVM_IRQCHIP_SIZE = 520;
+    /** struct kvm_pit_state2: three 24-byte kvm_pit_channel_state, flags, 9 reserved words. */
+    public static final int KVM_PIT_STATE2_SIZE = 112;
+    public static final int KVM_PIT_CHANNEL_STATE_SIZE = 24;
+    public static final int KVM_PIT_FLAGS_SPEAKER_DATA_ON = 2;
+    /** struct kvm_clock_data: clock, flags, pad0, realtime, host_tsc, pad[4]. */
+    public static final int KVM_CLOCK_DATA_SIZE = 48;
+    /** struct kvm_vcpu_events (exception, interrupt, nmi, sipi_vector, flags, smi, triple_fault, payload). */
+    public static final int KVM_VCPU_EVENTS_SIZE = 64;
+    public static final int KVM_VCPUEVENT_VALID_NMI_PENDING = 1;
+    public static final int KVM_VCPUEVENT_VALID_SIPI_VECTOR = 2;
+    public static final int KVM_VCPUEVENT_VALID_SHADOW = 4;
+    /** struct kvm_xsave: the 4 KiB legacy XSAVE region. */
+    public static final int KVM_XSAVE_SIZE = 4096;
     public static final int KVM_REGS_SIZE = 144;
     public static final int KVM_SEGMENT_SIZE = 24;
     public static final int KVM_DTABLE_SIZE = 16;

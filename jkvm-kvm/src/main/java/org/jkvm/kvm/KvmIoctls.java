@@ -34,6 +34,13 @@ public final class KvmIoctls {
     public static final long KVM_SET_GSI_ROUTING = iow(KVMIO, 0x6a, KvmAbi.KVM_IRQ_ROUTING_HEADER_SIZE);
     public static final long KVM_SIGNAL_MSI = iow(KVMIO, 0xa5, KvmAbi.KVM_MSI_SIZE);
 
+    public static final long KVM_GET_IRQCHIP = iowr(KVMIO, 0x62, KvmAbi.KVM_IRQCHIP_SIZE);
+    public static final long KVM_SET_IRQCHIP = ior(KVMIO, 0x63, KvmAbi.KVM_IRQCHIP_SIZE);
+    public static final long KVM_SET_CLOCK = iow(KVMIO, 0x7b, KvmAbi.KVM_CLOCK_DATA_SIZE);
+    public static final long KVM_GET_CLOCK = ior(KVMIO, 0x7c, KvmAbi.KVM_CLOCK_DATA_SIZE);
+    public static final long KVM_GET_PIT2 = ior(KVMIO, 0x9f, KvmAbi.KVM_PIT_STATE2_SIZE);
+    public static final long KVM_SET_PIT2 = iow(KVMIO, 0xa0, KvmAbi.KVM_PIT_STATE2_SIZE);
+
     // vCPU ioctls.
     public static final long KVM_RUN = io(KVMIO, 0x80);
     public static final long KVM_GET_REGS = ior(KVMIO, 0x81, KvmAbi.KVM_REGS_SIZE);
@@ -49,6 +56,10 @@ public final class KvmIoctls {
     public static final long KVM_SET_CPUID2 = iow(KVMIO, 0x90, KvmAbi.KVM_CPUID2_HEADER_SIZE);
     public static final long KVM_GET_MP_STATE = ior(KVMIO, 0x98, 4);
     public static final long KVM_SET_MP_STATE = iow(KVMIO, 0x99, 4);
+    public static final long KVM_GET_VCPU_EVENTS = ior(KVMIO, 0x9f, KvmAbi.KVM_VCPU_EVENTS_SIZE);
+    public static final long KVM_SET_VCPU_EVENTS = iow(KVMIO, 0xa0, KvmAbi.KVM_VCPU_EVENTS_SIZE);
+    public static final long KVM_GET_XSAVE = ior(KVMIO, 0xa4, KvmAbi.KVM_XSAVE_SIZE);
+    public static final long KVM_SET_XSAVE = iow(KVMIO, 0xa5, KvmAbi.KVM_XSAVE_SIZE);
     public static final long KVM_GET_TSC_KHZ = io(KVMIO, 0xa3);
 
     private KvmIoctls() {}

@@ -156,6 +156,33 @@ public final class VcpuFd implements AutoCloseable {
                 b -> MemorySegment.copy(regs, 0, b, ValueLayout.JAVA_BYTE, 0, regs.length));
     }
 
+    /** KVM_GET_VCPU_EVENTS. */
+    public org.jkvm.hypervisor.state.VcpuEvents getEvents() {
+        return get(KvmIoctls.KVM_GET_VCPU_EVENTS, KvmAbi.KVM_VCPU_EVENTS_SIZE, "KVM_GET_VCPU_EVENTS",
+                KvmStateStructs::decodeEvents);
+    }
+
+    /** KVM_SET_VCPU_EVENTS with NMI pending, SIPI vector and shadow valid. */
+    public void setEvents(org.jkvm.hypervisor.state.VcpuEvents events) {
+        set(KvmIoctls.KVM_SET_VCPU_EVENTS, KvmAbi.KVM_VCPU_EVENTS_SIZE, "KVM_SET_VCPU_EVENTS",
+                b -> KvmStateStructs.encodeEvents(events, b));
+    }
+
+    /** KVM_GET_XSAVE: the 4 KiB XSAVE area (x87, SSE, AVX and the other enabled components). */
+    public byte[] getXsave() {
+        return get(KvmIoctls.KVM_GET_XSAVE, KvmAbi.KVM_XSAVE_SIZE, "KVM_GET_XSAVE",
+                b -> b.toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    /** KVM_SET_XSAVE. */
+    public void setXsave(byte[] area) {
+        if (area.length != KvmAbi.KVM_XSAVE_SIZE) {
+            throw new IllegalArgumentException("XSAVE area must be " + KvmAbi.KVM_XSAVE_SIZE + " bytes");
+        }
+        set(KvmIoctls.KVM_SET_XSAVE, KvmAbi.KVM_XSAVE_SIZE, "KVM_SET_XSAVE",
+                b -> MemorySegment.copy(area, 0, b, ValueLayout.JAVA_BYTE, 0, area.length));
+    }
+
     /** KVM_GET_TSC_KHZ: the guest TSC frequency. */
     public int tscKhz() {
         return Libc.ioctl(fd, KvmIoctls.KVM_GET_TSC_KHZ, 0, "KVM_GET_TSC_KHZ");

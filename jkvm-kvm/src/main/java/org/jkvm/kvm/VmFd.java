@@ -169,6 +169,82 @@ public final class VmFd implements AutoCloseable {
         return Libc.ioctl(fd, KvmIoctls.KVM_SIGNAL_MSI, kvmMsi, "KVM_SIGNAL_MSI") > 0;
     }
 
+    /** KVM_GET_IRQCHIP for one PIC ({@code chip} 0 master, 1 slave). */
+    public org.jkvm.hypervisor.state.PicState getPic(int chip) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_IRQCHIP_SIZE, 8);
+            b.set(ValueLayout.JAVA_INT, 0, chip);
+            Libc.ioctl(fd, KvmIoctls.KVM_GET_IRQCHIP, b, "KVM_GET_IRQCHIP");
+            return KvmStateStructs.decodePic(b);
+        }
+    }
+
+    /** KVM_SET_IRQCHIP for one PIC. */
+    public void setPic(int chip, org.jkvm.hypervisor.state.PicState pic) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_IRQCHIP_SIZE, 8);
+            b.set(ValueLayout.JAVA_INT, 0, chip);
+            KvmStateStructs.encodePic(pic, b);
+            Libc.ioctl(fd, KvmIoctls.KVM_SET_IRQCHIP, b, "KVM_SET_IRQCHIP");
+        }
+    }
+
+    /** KVM_GET_IRQCHIP for the IOAPIC. */
+    public org.jkvm.hypervisor.state.IoApicState getIoApic() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_IRQCHIP_SIZE, 8);
+            b.set(ValueLayout.JAVA_INT, 0, KvmAbi.KVM_IRQCHIP_IOAPIC);
+            Libc.ioctl(fd, KvmIoctls.KVM_GET_IRQCHIP, b, "KVM_GET_IRQCHIP");
+            return KvmStateStructs.decodeIoApic(b);
+        }
+    }
+
+    /** KVM_SET_IRQCHIP for the IOAPIC. */
+    public void setIoApic(org.jkvm.hypervisor.state.IoApicState ioapic) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_IRQCHIP_SIZE, 8);
+            b.set(ValueLayout.JAVA_INT, 0, KvmAbi.KVM_IRQCHIP_IOAPIC);
+            KvmStateStructs.encodeIoApic(ioapic, b);
+            Libc.ioctl(fd, KvmIoctls.KVM_SET_IRQCHIP, b, "KVM_SET_IRQCHIP");
+        }
+    }
+
+    /** KVM_GET_PIT2; load times become ages as of now (CLOCK_MONOTONIC, as the kernel's ktime). */
+    public org.jkvm.hypervisor.state.PitState getPit2() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_PIT_STATE2_SIZE, 8);
+            Libc.ioctl(fd, KvmIoctls.KVM_GET_PIT2, b, "KVM_GET_PIT2");
+            return KvmStateStructs.decodePit(b, System.nanoTime());
+        }
+    }
+
+    /** KVM_SET_PIT2. */
+    public void setPit2(org.jkvm.hypervisor.state.PitState pit) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_PIT_STATE2_SIZE, 8);
+            KvmStateStructs.encodePit(pit, b, System.nanoTime());
+            Libc.ioctl(fd, KvmIoctls.KVM_SET_PIT2, b, "KVM_SET_PIT2");
+        }
+    }
+
+    /** KVM_GET_CLOCK: the kvmclock value in nanoseconds. */
+    public long getClock() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_CLOCK_DATA_SIZE, 8);
+            Libc.ioctl(fd, KvmIoctls.KVM_GET_CLOCK, b, "KVM_GET_CLOCK");
+            return b.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    /** KVM_SET_CLOCK: sets the kvmclock to {@code nanos} (no flags). */
+    public void setClock(long nanos) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmAbi.KVM_CLOCK_DATA_SIZE, 8);
+            b.set(ValueLayout.JAVA_LONG, 0, nanos);
+            Libc.ioctl(fd, KvmIoctls.KVM_SET_CLOCK, b, "KVM_SET_CLOCK");
+        }
+    }
+
     /** KVM_CREATE_VCPU with vCPU id {@code id} (the initial APIC ID); maps its kvm_run. */
     public VcpuFd createVcpu(int id) {
         int vcpuFd = Libc.ioctl(fd, KvmIoctls.KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");

@@ -67,6 +67,43 @@ public final class MmapGuestMemory implements GuestMemory {
         return new MmapGuestMemory(base, size, regions);
     }
 
+    /**
+     * Maps RAM for {@code layout} from {@code ramFile} privately (copy-on-write, {@code MAP_PRIVATE}): pages are read
+     * from the file only when the guest or the VMM first touches them, and writes never reach the file, so mapping a
+     * snapshot's RAM costs the same whatever its size and one file can back any number of VMs. The file must hold
+     * exactly {@code layout.sizeBytes()} bytes, the regions back to back (holes read as zero).
+     *
+     * @throws IllegalArgumentException when the file's size is not the layout's
+     */
+    public static MmapGuestMemory mapPrivate(PcMemoryLayout layout, java.nio.file.Path ramFile) {
+        long size = layout.sizeBytes();
+        long fileSize;
+        try {
+            fileSize = java.nio.file.Files.size(ramFile);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read guest RAM file " + ramFile + ": " + e.getMessage(), e);
+        }
+        if (fileSize != size) {
+            throw new IllegalArgumentException("guest RAM file " + ramFile + " holds " + fileSize + " bytes, not the "
+                    + size + " the snapshot's memory size needs (truncated or not this snapshot's)");
+        }
+        int fd = Libc.open(ramFile.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        long base;
+        try {
+            base = Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_NORESERVE, fd, 0);
+        } finally {
+            Libc.close(fd);
+        }
+        List<MemoryRegion> regions = new ArrayList<>();
+        long offset = 0;
+        int slot = 0;
+        for (PcMemoryLayout.Range r : layout.ranges()) {
+            regions.add(new MemoryRegion(slot++, r.gpa(), r.sizeBytes(), Libc.segment(base + offset, r.sizeBytes())));
+            offset += r.sizeBytes();
+        }
+        return new MmapGuestMemory(base, size, regions);
+    }
+
     @Override
     public List<MemoryRegion> regions() {
         return regions;

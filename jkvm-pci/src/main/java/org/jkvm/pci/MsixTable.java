@@ -163,6 +163,39 @@ public final class MsixTable {
         return v;
     }
 
+    /** The table's 32-bit words (four per vector), for a snapshot. */
+    public synchronized int[] saveWords() {
+        return words.clone();
+    }
+
+    /** The pending bits, for a snapshot. */
+    public synchronized long[] savePending() {
+        return pending.clone();
+    }
+
+    /**
+     * Loads a saved table through the guest's write path (so message routes are updated as for the guest's own
+     * writes; the control register is restored with the configuration space), then the pending bits.
+     *
+     * @throws IllegalArgumentException when the sizes are not this table's
+     */
+    public void restore(int[] savedWords, long[] savedPending) {
+        if (savedWords.length != words.length || savedPending.length != pending.length) {
+            throw new IllegalArgumentException("MSI-X table of " + size + " vectors cannot take " + savedWords.length / 4
+                    + " saved vectors");
+        }
+        for (int i = 0; i < savedWords.length; i++) {
+            writeTable((long) i * 4, 4, Integer.toUnsignedLong(savedWords[i]));
+        }
+        synchronized (this) {
+            long[] p = savedPending.clone();
+            if (size % 64 != 0) {
+                p[p.length - 1] &= (1L << (size % 64)) - 1;
+            }
+            System.arraycopy(p, 0, pending, 0, p.length);
+        }
+    }
+
     /** A guest write of the table; clearing an entry's mask bit sends its pending message. */
     public synchronized void writeTable(long offset, int accessSize, long value) {
         if (!aligned(offset, accessSize) || offset >= tableBytes()) {

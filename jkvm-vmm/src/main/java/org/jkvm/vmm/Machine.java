@@ -51,6 +51,8 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
     private final CompletableFuture<ExitStatus> outcome = new CompletableFuture<>();
     private final VcpuGate gate = new VcpuGate(vcpus);
     private final AtomicIntegerArray threadIds;
+    private final String backendName;
+    private final List<List<CpuidEntry>> cpuids = new ArrayList<>();
 
     /**
      * Builds the VM; nothing runs yet.
@@ -61,11 +63,43 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
     static final int MAX_DISK_QUEUES = 16;
 
     public Machine(VmConfig config, Hypervisor hypervisor, IntConsumer consoleOutput) throws KernelLoadException {
+        this(config, hypervisor, consoleOutput, null);
+    }
+
+    /**
+     * Builds the VM from a snapshot instead of booting: the same machine ({@code config} comes from the snapshot),
+     * guest RAM mapped privately and lazily from the snapshot's RAM file, no kernel load, and every vCPU and device
+     * loaded from {@code state}. Nothing runs yet.
+     *
+     * @throws org.jkvm.vmm.snapshot.SnapshotException when the state does not fit this backend or machine
+     */
+    public static Machine restore(VmConfig config, Hypervisor hypervisor, IntConsumer consoleOutput,
+                                  org.jkvm.vmm.snapshot.VmState state, java.nio.file.Path memoryFile) {
+        try {
+            return new Machine(config, hypervisor, consoleOutput, new Restore(state, memoryFile));
+        } catch (KernelLoadException e) {
+            throw new IllegalStateException("a restore loads no kernel", e);
+        }
+    }
+
+    private record Restore(org.jkvm.vmm.snapshot.VmState state, java.nio.file.Path memoryFile) {}
+
+    private Machine(VmConfig config, Hypervisor hypervisor, IntConsumer consoleOutput, Restore restore)
+            throws KernelLoadException {
         this.config = config;
+        this.backendName = hypervisor.name();
         this.threadIds = new AtomicIntegerArray(config.cpus());
         PcMemoryLayout layout = PcMemoryLayout.of(config.memoryBytes());
-        KernelLoader.detect(config.kernel());
-        memory = MmapGuestMemory.create(layout);
+        if (restore == null) {
+            KernelLoader.detect(config.kernel());
+            memory = MmapGuestMemory.create(layout);
+        } else {
+            try {
+                memory = MmapGuestMemory.mapPrivate(layout, restore.memoryFile());
+            } catch (IllegalArgumentException e) {
+                throw new org.jkvm.vmm.snapshot.SnapshotException(e.getMessage(), e);
+            }
+        }
         Vm createdVm = null;
         DeviceManager devicesBuilt = null;
         try {
@@ -76,26 +110,38 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
                     Math.min(config.cpus(), MAX_DISK_QUEUES), config.rng(), config.console());
             devicesBuilt = devices;
 
-            AcpiImage acpi = AcpiTables.build(AcpiConfig.pc(config.cpus()).withHpet(devices.hpetGpa()),
-                    devices.pci().hostConfig());
-            memory.write(acpi.baseGpa(), acpi.bytes());
-            LoadedKernel kernel = KernelLoader.load(config.kernel(),
-                    new BootConfig(layout, config.cmdline(), config.initrd(), acpi.rsdpGpa()), memory);
-            DescriptorTable gdt = BootGdt.write(memory);
-            DescriptorTable idt = BootGdt.idt(memory);
-            long cr3 = IdentityPageTables.write(memory);
-
             List<CpuidEntry> cpuid = hypervisor.supportedCpuid();
-            for (int i = 0; i < config.cpus(); i++) {
-                Vcpu v = vm.createVcpu(i);
-                vcpus.add(v);
-                v.setCpuid(CpuidSetup.forVcpu(cpuid, i, config.cpus()));
-                v.setMsrs(BootMsrs.entries());
-                v.setFpu(Fpu.initial());
+            if (restore == null) {
+                AcpiImage acpi = AcpiTables.build(AcpiConfig.pc(config.cpus()).withHpet(devices.hpetGpa()),
+                        devices.pci().hostConfig());
+                memory.write(acpi.baseGpa(), acpi.bytes());
+                LoadedKernel kernel = KernelLoader.load(config.kernel(),
+                        new BootConfig(layout, config.cmdline(), config.initrd(), acpi.rsdpGpa()), memory);
+                DescriptorTable gdt = BootGdt.write(memory);
+                DescriptorTable idt = BootGdt.idt(memory);
+                long cr3 = IdentityPageTables.write(memory);
+                for (int i = 0; i < config.cpus(); i++) {
+                    Vcpu v = vm.createVcpu(i);
+                    vcpus.add(v);
+                    List<CpuidEntry> leaves = CpuidSetup.forVcpu(cpuid, i, config.cpus());
+                    v.setCpuid(leaves);
+                    cpuids.add(leaves);
+                    v.setMsrs(BootMsrs.entries());
+                    v.setFpu(Fpu.initial());
+                }
+                Vcpu bsp = vcpus.get(0);
+                bsp.setSregs(BootState.sregs(bsp.getSregs(), kernel, gdt, idt, cr3));
+                bsp.setRegs(BootState.regs(kernel));
+            } else {
+                for (int i = 0; i < config.cpus(); i++) {
+                    Vcpu v = vm.createVcpu(i);
+                    vcpus.add(v);
+                    List<CpuidEntry> leaves = CpuidSetup.forVcpu(cpuid, i, config.cpus());
+                    v.setCpuid(leaves);
+                    cpuids.add(leaves);
+                }
+                org.jkvm.vmm.snapshot.VmSnapshots.apply(this, restore.state());
             }
-            Vcpu bsp = vcpus.get(0);
-            bsp.setSregs(BootState.sregs(bsp.getSregs(), kernel, gdt, idt, cr3));
-            bsp.setRegs(BootState.regs(kernel));
         } catch (KernelLoadException | RuntimeException e) {
             if (devicesBuilt != null) {
                 devicesBuilt.close();
@@ -108,6 +154,21 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
             memory.close();
             throw e;
         }
+    }
+
+    /** The backend's VM (snapshots read and load its interrupt controllers through it). */
+    public Vm vm() {
+        return vm;
+    }
+
+    /** The backend's name ({@code kvm} or {@code emu}). */
+    public String backendName() {
+        return backendName;
+    }
+
+    /** The CPUID leaves vCPU {@code index} was given. */
+    public List<CpuidEntry> cpuid(int index) {
+        return cpuids.get(index);
     }
 
     public VmConfig config() {

@@ -56,6 +56,54 @@ public final class VmSupervisor {
         this.log = log;
     }
 
+    /** A snapshot the first Machine is restored from instead of booting (jkvm run --restore / --incoming). */
+    public record Restore(org.jkvm.vmm.snapshot.VmState state, java.nio.file.Path memoryFile) {}
+
+    /** The outcome of the last snapshot save (QMP query-migrate), or null when none was asked for. */
+    public record SnapshotInfo(String status, long totalMillis, long ramBytes, long ramWrittenBytes, String error) {}
+
+    private volatile Restore restoreFirst;
+    private volatile SnapshotInfo lastSnapshot;
+
+    /** Makes the first boot a restore of {@code restore}. Call before {@link #run}. */
+    public void restoreFrom(Restore restore) {
+        this.restoreFirst = restore;
+    }
+
+    /**
+     * Saves the running or paused VM into {@code dir} (the vCPUs are held while the state is read and RAM written;
+     * a VM that was running runs on afterwards, one stopped stays stopped). The outcome is also kept for
+     * {@link #lastSnapshot}.
+     *
+     * @throws org.jkvm.vmm.snapshot.SnapshotException when there is no VM or it cannot be saved
+     */
+    public SnapshotInfo saveSnapshot(java.nio.file.Path dir) throws InterruptedException {
+        Machine m = current;
+        if (m == null || m.finished()) {
+            throw new org.jkvm.vmm.snapshot.SnapshotException("no running VM to save");
+        }
+        long t0 = System.nanoTime();
+        lastSnapshot = new SnapshotInfo("active", 0, config.memoryBytes(), 0, null);
+        org.jkvm.vmm.snapshot.VmSnapshots.Saved saved;
+        try {
+            saved = org.jkvm.vmm.snapshot.VmSnapshots.save(m, dir);
+        } catch (RuntimeException e) {
+            lastSnapshot = new SnapshotInfo("failed", (System.nanoTime() - t0) / 1_000_000, config.memoryBytes(), 0,
+                    e.getMessage());
+            throw e;
+        }
+        long written = saved.ramWrittenBytes();
+        SnapshotInfo info = new SnapshotInfo("completed", (System.nanoTime() - t0) / 1_000_000,
+                config.memoryBytes(), written, null);
+        lastSnapshot = info;
+        return info;
+    }
+
+    /** The last snapshot save's outcome, or null. */
+    public SnapshotInfo lastSnapshot() {
+        return lastSnapshot;
+    }
+
     public void addListener(VmEvent.Listener l) {
         listeners.add(l);
     }
@@ -109,7 +157,10 @@ public final class VmSupervisor {
             if (terminated.get() != null) {
                 return end(terminated.get());
             }
-            Machine machine = new Machine(config, hypervisor, console);
+            Restore restore = first ? restoreFirst : null;
+            Machine machine = restore != null
+                    ? Machine.restore(config, hypervisor, console, restore.state(), restore.memoryFile())
+                    : new Machine(config, hypervisor, console);
             if (first) {
                 firstBoot.run();
                 first = false;

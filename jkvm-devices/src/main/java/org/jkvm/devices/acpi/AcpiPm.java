@@ -47,7 +47,7 @@ public final class AcpiPm implements BusDevice {
     private final Runnable powerOff;
     private final int s5SleepType;
     private final LongSupplier nanoTime;
-    private final long startNanos;
+    private long startNanos;
 
     private int status;
     private int enable;
@@ -162,6 +162,27 @@ public final class AcpiPm implements BusDevice {
         }
         status |= WAK_STS; // unsupported sleep state: wake at once
         return false;
+    }
+
+    /** The PM1 registers and the timer's running time, for a snapshot. */
+    public synchronized AcpiPmState saveState() {
+        refreshTimerStatus();
+        return new AcpiPmState(status, enable, control, nanoTime.getAsLong() - startNanos);
+    }
+
+    /** Loads a saved state (the PM timer continues from its saved value) with the SCI low; then {@link #refreshInterrupt}. */
+    public synchronized void restoreState(AcpiPmState s) {
+        status = s.status();
+        enable = s.enable();
+        control = s.control();
+        startNanos = nanoTime.getAsLong() - s.timerNanos();
+        lastTimerHalf = ticksSinceStart() >> 23;
+        sciLevel = false;
+    }
+
+    /** Drives the SCI from the current state (after a restore). */
+    public synchronized void refreshInterrupt() {
+        updateSci();
     }
 
     /** The 24-bit PM timer value now. */

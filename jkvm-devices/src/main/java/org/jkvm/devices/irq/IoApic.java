@@ -110,6 +110,35 @@ public final class IoApic implements BusDevice {
         return pin >= 0 && pin < PINS ? table[pin] : 0;
     }
 
+    /**
+     * The state in KVM's kvm_ioapic_state form: its irr is the input levels (as KVM keeps it), the table as
+     * programmed with remote IRR.
+     */
+    public synchronized org.jkvm.hypervisor.state.IoApicState saveState() {
+        return new org.jkvm.hypervisor.state.IoApicState(ioregsel, id, lines, table.clone());
+    }
+
+    /**
+     * Loads a saved state: input levels, a level pin's standing request from its level, entries masked to their
+     * writable bits plus remote IRR. Nothing is sent: a request the source had not sent yet waits for its EOI or its
+     * next edge, as a message sent before the save is already in the local APIC's state.
+     */
+    public synchronized void restoreState(org.jkvm.hypervisor.state.IoApicState s) {
+        ioregsel = s.ioregsel();
+        id = s.id();
+        lines = s.irr() & ((1 << PINS) - 1);
+        long[] t = s.redirectionTable();
+        irr = 0;
+        for (int pin = 0; pin < PINS; pin++) {
+            table[pin] = t[pin] & (LOW_WRITABLE | REMOTE_IRR | HIGH_WRITABLE << 32);
+            if ((table[pin] & LEVEL) != 0) {
+                irr |= lines & (1 << pin);
+            } else {
+                table[pin] &= ~REMOTE_IRR;
+            }
+        }
+    }
+
     /** Sends the message of {@code pin} if it has a request, is unmasked and (level) remote IRR is clear. */
     private void service(int pin) {
         int bit = 1 << pin;

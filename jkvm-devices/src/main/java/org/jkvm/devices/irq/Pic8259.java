@@ -52,6 +52,19 @@ public final class Pic8259 {
         this.intr = intr;
     }
 
+    /** Both chips' state (master, slave), for a snapshot. */
+    public synchronized org.jkvm.hypervisor.state.PicState[] saveState() {
+        return new org.jkvm.hypervisor.state.PicState[] {masterChip.save(), slaveChip.save()};
+    }
+
+    /** Loads both chips and drives INTR from the loaded state. */
+    public synchronized void restoreState(org.jkvm.hypervisor.state.PicState master,
+                                          org.jkvm.hypervisor.state.PicState slave) {
+        masterChip.restore(master);
+        slaveChip.restore(slave);
+        update();
+    }
+
     /** The master's two ports (0x20, 0x21). */
     public BusDevice master() {
         return masterPorts;

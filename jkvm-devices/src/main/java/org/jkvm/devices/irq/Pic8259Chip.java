@@ -60,6 +60,40 @@ final class Pic8259Chip {
         this.cascadeBit = master ? 1 << Pic8259.CASCADE : 0;
     }
 
+    /**
+     * This chip in KVM's kvm_pic_state form: input levels as last_irr, the highest-priority input as priority_add,
+     * the initialization step renumbered (KVM counts ICW2 as 1). LTIM, single mode and ICW3 have no field there and
+     * are not kept (PC software uses cascade mode, edge ICW1 and the ELCR).
+     */
+    org.jkvm.hypervisor.state.PicState save() {
+        int init = initStep == 0 ? 0 : initStep - 1;
+        return new org.jkvm.hypervisor.state.PicState(lines & 0xff, irr & 0xff, imr & 0xff, isr & 0xff,
+                (lowest + 1) & 7, vectorBase & 0xf8, readIsr, pollPending, specialMask, init, autoEoi,
+                rotateOnAutoEoi, specialFullyNested, expectIcw4, elcr & elcrMask, elcrMask);
+    }
+
+    /** Loads a saved chip (validated by the record; ELCR bits outside this chip's mask are dropped). */
+    void restore(org.jkvm.hypervisor.state.PicState s) {
+        lines = s.lastIrr();
+        irr = s.irr();
+        imr = s.imr();
+        isr = s.isr();
+        lowest = (s.priorityAdd() + 7) & 7;
+        vectorBase = s.irqBase();
+        readIsr = s.readRegSelect();
+        pollPending = s.poll();
+        specialMask = s.specialMask();
+        initStep = s.initState() == 0 ? 0 : s.initState() + 1;
+        autoEoi = s.autoEoi();
+        rotateOnAutoEoi = s.rotateOnAutoEoi();
+        specialFullyNested = s.specialFullyNestedMode();
+        expectIcw4 = s.init4();
+        elcr = s.elcr() & elcrMask;
+        levelTriggeredAll = false;
+        single = false;
+        icw3 = master ? 1 << Pic8259.CASCADE : Pic8259.CASCADE;
+    }
+
     /** The inputs that are level-sensitive now (ELCR or ICW1 LTIM). */
     private int levelMask() {
         return (levelTriggeredAll ? 0xFF : elcr) | cascadeBit;

@@ -271,6 +271,35 @@ public final class CmosRtc implements BusDevice {
         }
     }
 
+    /** CMOS contents, index and the guest clock's offset, for a snapshot. */
+    public synchronized RtcState saveState() {
+        long now = clock.millis();
+        refreshFlags(now);
+        return new RtcState(cmos.clone(), index, nmiMasked, offsetMillis);
+    }
+
+    /** Loads a saved state with IRQ 8 low; {@link #refreshInterrupt} drives it afterwards. */
+    public synchronized void restoreState(RtcState s) {
+        System.arraycopy(s.cmos(), 0, cmos, 0, cmos.length);
+        index = s.index();
+        nmiMasked = s.nmiMasked();
+        offsetMillis = s.offsetMillis();
+        irqLevel = false;
+        resyncTrackers(clock.millis());
+    }
+
+    /** Drives IRQ 8 from register C (after a restore) and lets the timer thread re-read the next event. */
+    public void refreshInterrupt() {
+        synchronized (this) {
+            boolean level = (cmos[REG_C] & C_IRQF) != 0;
+            if (level != irqLevel) {
+                irqLevel = level;
+                irq8.set(level);
+            }
+        }
+        onReschedule.run();
+    }
+
     private void resyncTrackers(long now) {
         lastUpdateSecond = Math.floorDiv(now + offsetMillis, 1000L);
         lastPeriodIndex = periodIndex(now);

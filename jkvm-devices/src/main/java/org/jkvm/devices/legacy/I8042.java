@@ -176,6 +176,39 @@ public final class I8042 implements BusDevice {
         updateIrq();
     }
 
+    /** The controller's state, for a snapshot. */
+    public synchronized I8042State saveState() {
+        int[] q = new int[queueCount];
+        for (int i = 0; i < queueCount; i++) {
+            q[i] = queue[(queueHead + i) % QUEUE_SIZE];
+        }
+        return new I8042State(q, lastRead, ram.clone(), sysFlag, lastWasCommand, pendingCommand, keyboardPending,
+                scanCodeSet, outputPort, portB);
+    }
+
+    /** Loads a saved state with IRQ 1 low; {@link #refreshInterrupt} drives it afterwards. */
+    public synchronized void restoreState(I8042State s) {
+        int[] q = s.queue();
+        queueHead = 0;
+        queueCount = q.length;
+        System.arraycopy(q, 0, queue, 0, q.length);
+        lastRead = s.lastRead() & 0xff;
+        System.arraycopy(s.ram(), 0, ram, 0, ram.length);
+        sysFlag = s.sysFlag();
+        lastWasCommand = s.lastWasCommand();
+        pendingCommand = s.pendingCommand() & 0xff;
+        keyboardPending = s.keyboardPending() & 0xff;
+        scanCodeSet = s.scanCodeSet();
+        outputPort = s.outputPort() & 0xff;
+        portB = s.portB() & 0xff;
+        irqLevel = false;
+    }
+
+    /** Drives IRQ 1 from the current state (after a restore). */
+    public synchronized void refreshInterrupt() {
+        updateIrq();
+    }
+
     private void updateIrq() {
         setIrq(queueCount > 0 && (queue[queueHead] & 0x100) == 0 && (ctr() & CTR_KBD_INT) != 0);
     }

@@ -198,6 +198,43 @@ public final class Serial16550 implements BusDevice {
         return dlm << 8 | dll;
     }
 
+    /** The registers and unread input, for a snapshot. */
+    public synchronized SerialState saveState() {
+        byte[] bytes = new byte[rxCount];
+        for (int i = 0; i < rxCount; i++) {
+            bytes[i] = rx[(rxHead + i) % FIFO_SIZE];
+        }
+        return new SerialState(bytes, ier, fcr, lcr, mcr, scr, dll, dlm, overrun, msrDeltas, thrInterruptPending);
+    }
+
+    /**
+     * Loads a saved state with the interrupt output low; {@link #refreshInterrupt} then drives it from the state
+     * (after the interrupt controllers were restored).
+     */
+    public synchronized void restoreState(SerialState s) {
+        byte[] bytes = s.rx();
+        rxHead = 0;
+        rxCount = bytes.length;
+        System.arraycopy(bytes, 0, rx, 0, bytes.length);
+        ier = s.ier() & 0x0f;
+        fcr = s.fcr();
+        lcr = s.lcr();
+        mcr = s.mcr() & 0x1f;
+        scr = s.scr();
+        dll = s.dll();
+        dlm = s.dlm();
+        overrun = s.overrun();
+        msrDeltas = s.msrDeltas() & 0x0f;
+        thrInterruptPending = s.thrInterruptPending();
+        irqLevel = false;
+        notifyAll();
+    }
+
+    /** Drives the interrupt output from the current state (after a restore). */
+    public synchronized void refreshInterrupt() {
+        updateIrq();
+    }
+
     private int rxCapacity() {
         return (fcr & FCR_ENABLE) != 0 ? FIFO_SIZE : 1;
     }

@@ -139,6 +139,42 @@ public final class Hpet implements BusDevice, TimerDevice {
         };
     }
 
+    /** The HPET's registers and counter value now, for a snapshot. */
+    public synchronized HpetState saveState() {
+        long nanos = nanoTime.getAsLong();
+        catchUp(nanos);
+        return new HpetState(config, status, counterAt(nanos), timerConfig.clone(), comparator.clone(), period.clone());
+    }
+
+    /**
+     * Loads a saved state: the counter goes on from its saved value; level-triggered outputs are driven from the
+     * loaded status (so restore the interrupt controllers first).
+     */
+    public void restoreState(HpetState s) {
+        synchronized (this) {
+            long nanos = nanoTime.getAsLong();
+            config = s.config() & (ENABLE_CNF | LEG_RT_CNF);
+            legacy = (config & LEG_RT_CNF) != 0;
+            status = s.status() & ((1 << TIMERS) - 1);
+            counterBase = s.counter();
+            enabledAtNanos = nanos;
+            evaluatedTo = s.counter();
+            long[] cfg = s.timerConfig();
+            long[] cmp = s.comparator();
+            long[] per = s.period();
+            for (int n = 0; n < TIMERS; n++) {
+                timerConfig[n] = timerConfig[n] & ~TN_WRITABLE | cfg[n] & TN_WRITABLE;
+                comparator[n] = cmp[n];
+                period[n] = per[n];
+                driven[n] = -1;
+            }
+            for (int n = 0; n < TIMERS; n++) {
+                updateLevel(n);
+            }
+        }
+        onReschedule.run();
+    }
+
     // ---- time ----
 
     private boolean enabled() {

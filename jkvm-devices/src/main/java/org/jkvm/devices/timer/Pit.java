@@ -73,6 +73,43 @@ public final class Pit implements BusDevice, TimerDevice {
         this.baseNanos = nanoTime.getAsLong();
     }
 
+    /** The three counters and port 0x61's gate and speaker bits, for a snapshot. */
+    public synchronized org.jkvm.hypervisor.state.PitState saveState() {
+        long now = now();
+        long nanosPerKiloTick = NANOS_PER_SECOND * 1000 / FREQUENCY_HZ;
+        java.util.List<org.jkvm.hypervisor.state.PitChannelState> list = new java.util.ArrayList<>(3);
+        for (PitChannel c : channels) {
+            list.add(c.save(now, nanosPerKiloTick));
+        }
+        return new org.jkvm.hypervisor.state.PitState(list, portBBits & 0x3);
+    }
+
+    /** Loads a saved state: each counter goes on from where it was; counter 0's interrupt is re-armed. */
+    public void restoreState(org.jkvm.hypervisor.state.PitState s) {
+        synchronized (this) {
+            long now = now();
+            for (int i = 0; i < 3; i++) {
+                org.jkvm.hypervisor.state.PitChannelState c = s.channels().get(i);
+                long ticks = c.loadedNanosAgo() / NANOS_PER_SECOND * FREQUENCY_HZ
+                        + c.loadedNanosAgo() % NANOS_PER_SECOND * FREQUENCY_HZ / NANOS_PER_SECOND;
+                channels[i].restore(c, now, ticks);
+            }
+            portBBits = (portBBits & ~0x3) | (s.speaker() & 0x3);
+            channels[2].setGate((portBBits & 1) != 0, now);
+            rearm();
+            if (irqTick != NEVER && irqTick <= now) {
+                PitChannel c = channels[0];
+                if (c.mode == 2 || c.mode == 3) {
+                    long period = Math.max(c.initial, MIN_PERIOD_TICKS);
+                    irqTick += ((now - irqTick) / period + 1) * period; // no burst of missed ticks
+                } else {
+                    irqTick = NEVER; // a one-shot count that ended before the save fired then
+                }
+            }
+        }
+        onReschedule.run();
+    }
+
     /** System control port B (port 0x61), one port. */
     public BusDevice portB() {
         return portB;

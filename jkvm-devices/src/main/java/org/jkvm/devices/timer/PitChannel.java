@@ -236,6 +236,50 @@ final class PitChannel {
         };
     }
 
+    /** This counter in KVM's kvm_pit_channel_state form, {@code elapsedTicks} counted since its (re)start. */
+    org.jkvm.hypervisor.state.PitChannelState save(long now, long nanosPerTicks) {
+        int readState = rw == RW_WORD ? (readMsbNext ? 4 : 3) : rw;
+        int writeState = rw == RW_WORD ? (writeMsbNext ? 4 : 3) : rw;
+        int countLatched = latchedBytes == 0 ? 0 : rw == RW_WORD ? (latchMsbNext ? 4 : 3) : rw;
+        int savedMode = !armed && countRegister == 0 && mode == 0
+                ? org.jkvm.hypervisor.state.PitChannelState.NEVER_PROGRAMMED : mode;
+        long ago = elapsed(now) * nanosPerTicks / 1000;
+        return new org.jkvm.hypervisor.state.PitChannelState(countRegister == 0 ? 0x10000 : countRegister,
+                latchedCount & 0xffff, countLatched, statusLatched, latchedStatus & 0xff, readState, writeState,
+                writeLsb & 0xff, rw == RW_LATCH ? RW_WORD : rw, savedMode, bcd, gate, Math.max(0, ago));
+    }
+
+    /** Loads a saved counter; counting resumes {@code elapsedTicks} into the period at tick {@code now}. */
+    void restore(org.jkvm.hypervisor.state.PitChannelState s, long now, long elapsedTicks) {
+        boolean programmed = s.mode() != org.jkvm.hypervisor.state.PitChannelState.NEVER_PROGRAMMED;
+        mode = programmed ? s.mode() : 0;
+        bcd = s.bcd();
+        rw = s.rwMode() == RW_LATCH ? RW_WORD : s.rwMode();
+        countRegister = s.count() & 0xffff;
+        long n = bcd ? fromBcd(countRegister) : countRegister;
+        initial = n != 0 ? n : bcd ? 10000 : 65536;
+        armed = programmed;
+        gate = s.gate();
+        triggered = (mode == 1 || mode == 5) && gate;
+        writeMsbNext = s.writeState() == 4;
+        writeLsb = s.writeLatch();
+        readMsbNext = s.readState() == 4;
+        latchedCount = s.latchedCount();
+        latchedBytes = switch (s.countLatched()) {
+            case 0 -> 0;
+            case 3 -> rw == RW_WORD ? 2 : 1;
+            default -> 1;
+        };
+        latchMsbNext = s.countLatched() == 2 || s.countLatched() == 4;
+        statusLatched = s.statusLatched();
+        latchedStatus = s.status();
+        running = false;
+        frozenTicks = Math.max(0, elapsedTicks);
+        if (counts()) {
+            setRunning(true, now);
+        }
+    }
+
     private static int fromBcd(int v) {
         return (v >>> 12 & 0xF) * 1000 + (v >>> 8 & 0xF) * 100 + (v >>> 4 & 0xF) * 10 + (v & 0xF);
     }

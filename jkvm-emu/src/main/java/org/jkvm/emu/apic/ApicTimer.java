@@ -132,6 +132,26 @@ final class ApicTimer {
         }
     }
 
+    /**
+     * Snapshot restore: initial count, divide configuration, and the count left ({@code current}, 0 for a one-shot
+     * count that has expired); the count goes on from there now.
+     */
+    void restore(int initialCount, int divide, int current) {
+        synchronized (lock) {
+            initial = initialCount;
+            divideConfig = divide;
+            int code = (divide & 3) | ((divide >>> 1) & 4);
+            shift = (code + 1) & 7;
+            tscDeadline = 0;
+            long init = initialCount & 0xffffffffL;
+            long left = Math.min(current & 0xffffffffL, init);
+            running = init != 0 && (left != 0 || periodic());
+            start = System.nanoTime() - ((init - left) << shift);
+            deadline = running ? start + firePeriod() : NEVER;
+        }
+        timers.changed();
+    }
+
     /** The LVT timer entry changed; a mode change disarms the timer (SDM 11.5.4.1). */
     void lvtChanged(boolean modeChanged) {
         if (modeChanged) {

@@ -10,6 +10,7 @@ import org.jkvm.emu.cpu.InterruptController;
 import org.jkvm.emu.cpu.Interpreter;
 import org.jkvm.emu.cpu.Interrupts;
 import org.jkvm.hypervisor.ExtIntSource;
+import org.jkvm.hypervisor.state.LapicState;
 
 /**
  * One vCPU's local APIC in xAPIC mode (Intel SDM vol. 3A ch. 11 "Advanced Programmable Interrupt Controller"; ch. 10
@@ -455,6 +456,99 @@ public final class LocalApic implements InterruptController {
     public void programLintAsFirmware() {
         lvtLint0 = DM_EXTINT << 8;
         lvtLint1 = DM_NMI << 8;
+    }
+
+    // ---- Snapshot state (only while the vCPU is stopped) ----
+
+    /**
+     * The register page in KVM_GET_LAPIC's form ({@link LapicState}), the timer's current count as of now. Pending
+     * NMI, INIT and STARTUP live in the vCPU's events, not here.
+     */
+    public LapicState saveState() {
+        byte[] page = new byte[LapicState.SIZE];
+        LapicState.put(page, ID, id << 24);
+        LapicState.put(page, VERSION, VERSION_VALUE);
+        LapicState.put(page, TPR, tpr());
+        LapicState.put(page, PPR, ppr());
+        LapicState.put(page, LDR, ldr);
+        LapicState.put(page, DFR, dfr);
+        LapicState.put(page, SVR, svr);
+        for (int n = 0; n < 8; n++) {
+            LapicState.put(page, ISR + n * 16, word(isr, n, false));
+            LapicState.put(page, TMR + n * 16, word(tmr, n, true));
+            LapicState.put(page, IRR + n * 16, word(irr, n, true));
+        }
+        LapicState.put(page, ESR, esr);
+        LapicState.put(page, ICR_LO, icrLo);
+        LapicState.put(page, ICR_HI, icrHi);
+        LapicState.put(page, LVT_TIMER, lvtTimer);
+        LapicState.put(page, LVT_THERMAL, lvtThermal);
+        LapicState.put(page, LVT_PERF, lvtPerf);
+        LapicState.put(page, LVT_LINT0, lvtLint0);
+        LapicState.put(page, LVT_LINT1, lvtLint1);
+        LapicState.put(page, LVT_ERROR, lvtError);
+        LapicState.put(page, TIMER_INITIAL, timer.initialCount());
+        LapicState.put(page, TIMER_CURRENT, timer.currentCount());
+        LapicState.put(page, TIMER_DIVIDE, timer.divideConfig());
+        return new LapicState(page);
+    }
+
+    /**
+     * Loads a saved register page (untrusted: reserved bits are masked as the guest's own writes would be) and
+     * restarts the timer with the saved remaining count. IA32_APIC_BASE (sregs) must be set first; a TSC-deadline
+     * timer is re-armed by the IA32_TSC_DEADLINE MSR afterwards.
+     */
+    public void restoreState(LapicState s) {
+        id = s.reg(ID) >>> 24;
+        int tpr = s.reg(TPR) & 0xff;
+        cpu.cr8 = tpr >>> 4;
+        tprLow = tpr & 0xf;
+        tprLowCr8 = cpu.cr8;
+        ldr = s.reg(LDR) & 0xff000000;
+        dfr = s.reg(DFR) | 0x0fffffff;
+        svr = s.reg(SVR) & 0x3ff;
+        for (int w = 0; w < 4; w++) {
+            long lo = 0xffffffffL;
+            isr[w] = (s.reg(ISR + 32 * w) & lo) | (long) s.reg(ISR + 32 * w + 16) << 32;
+            LONGS.setVolatile(tmr, w, (s.reg(TMR + 32 * w) & lo) | (long) s.reg(TMR + 32 * w + 16) << 32);
+            LONGS.setVolatile(irr, w, (s.reg(IRR + 32 * w) & lo) | (long) s.reg(IRR + 32 * w + 16) << 32);
+        }
+        errors = 0;
+        esr = s.reg(ESR) & 0xef;
+        icrLo = s.reg(ICR_LO) & 0x000ccfff;
+        icrHi = s.reg(ICR_HI) & 0xff000000;
+        lvtTimer = s.reg(LVT_TIMER) & (0x700ff | LVT_MASKED);
+        lvtThermal = s.reg(LVT_THERMAL) & (0x107ff | LVT_MASKED);
+        lvtPerf = s.reg(LVT_PERF) & (0x107ff | LVT_MASKED);
+        lvtLint0 = s.reg(LVT_LINT0) & (0x1a7ff | LVT_MASKED);
+        lvtLint1 = s.reg(LVT_LINT1) & (0x1a7ff | LVT_MASKED);
+        lvtError = s.reg(LVT_ERROR) & (0x100ff | LVT_MASKED);
+        boolean deadlineMode = (lvtTimer & TIMER_MODE) == TIMER_MODE_TSC_DEADLINE;
+        timer.restore(deadlineMode ? 0 : s.reg(TIMER_INITIAL), s.reg(TIMER_DIVIDE) & 0xb,
+                deadlineMode ? 0 : s.reg(TIMER_CURRENT));
+        if (irrNonEmpty()) {
+            interp.signal(Interpreter.ATTN_INTERRUPT);
+        }
+    }
+
+    /** NMI, INIT and STARTUP waiting to be taken, for the vCPU's events. */
+    public boolean nmiPendingState() {
+        return nmiPending;
+    }
+
+    /** The pending STARTUP vector, or -1. */
+    public int sipiVectorState() {
+        return sipiVector;
+    }
+
+    /** Restores the NMI and STARTUP latches (a STARTUP vector of -1: none). */
+    public void restoreLatches(boolean nmi, int startupVector) {
+        nmiPending = nmi;
+        initPending = false;
+        sipiVector = startupVector;
+        if (nmi) {
+            interp.signal(Interpreter.ATTN_INTERRUPT);
+        }
     }
 
     // ---- The register page (owner thread) ----

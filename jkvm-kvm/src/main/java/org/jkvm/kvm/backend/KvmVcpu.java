@@ -13,6 +13,8 @@ import org.jkvm.hypervisor.Regs;
 import org.jkvm.hypervisor.Sregs;
 import org.jkvm.hypervisor.Vcpu;
 import org.jkvm.hypervisor.VcpuExit;
+import org.jkvm.hypervisor.state.LapicState;
+import org.jkvm.hypervisor.state.VcpuEvents;
 import org.jkvm.kvm.KvmAbi;
 import org.jkvm.kvm.VcpuFd;
 import org.jkvm.sys.Errno;
@@ -247,6 +249,58 @@ final class KvmVcpu implements Vcpu {
     @Override
     public void setMpState(MpState state) {
         fd.setMpState(state);
+    }
+
+    /**
+     * MSRs a snapshot carries when KVM knows them, in restore order: the TSC first, kvmclock and the paravirtual
+     * MSRs, IA32_TSC_DEADLINE last (after the LAPIC's timer mode).
+     */
+    private static final int[] WANTED_MSRS = {0x10, 0x3b, 0x174, 0x175, 0x176, 0x1a0, 0x277, 0x2ff, 0xc0000081,
+        0xc0000082, 0xc0000083, 0xc0000084, 0xc0000102, 0xc0000103, 0x4b564d00, 0x4b564d01, 0x4b564d02, 0x4b564d03,
+        0x4b564d04, 0x11, 0x12, 0x6e0};
+    private int[] stateMsrs;
+
+    @Override
+    public synchronized int[] stateMsrIndices() {
+        if (stateMsrs == null) {
+            stateMsrs = java.util.Arrays.stream(WANTED_MSRS).filter(i -> fd.getMsrs(i).size() == 1).toArray();
+        }
+        return stateMsrs.clone();
+    }
+
+    @Override
+    public LapicState getLapic() {
+        return new LapicState(fd.getLapic());
+    }
+
+    @Override
+    public void setLapic(LapicState state) {
+        fd.setLapic(state.regs());
+    }
+
+    @Override
+    public VcpuEvents getEvents() {
+        return fd.getEvents();
+    }
+
+    @Override
+    public void setEvents(VcpuEvents events) {
+        fd.setEvents(events);
+    }
+
+    @Override
+    public byte[] getXsave() {
+        return fd.getXsave();
+    }
+
+    @Override
+    public void setXsave(byte[] area) {
+        fd.setXsave(area);
+    }
+
+    @Override
+    public long tscKhz() {
+        return fd.tscKhz();
     }
 
     @Override

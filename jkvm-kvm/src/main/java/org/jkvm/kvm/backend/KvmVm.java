@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 import org.jkvm.hypervisor.Vcpu;
+import org.jkvm.hypervisor.state.IrqchipState;
+import org.jkvm.hypervisor.state.PitState;
 import org.jkvm.kvm.KvmAbi;
 import org.jkvm.hypervisor.Vm;
 import org.jkvm.kvm.VcpuFd;
@@ -162,6 +164,39 @@ final class KvmVm implements Vm {
     public boolean ioEventFd(long gpa, int length, int eventFd, boolean assign) {
         vm.ioeventfd(gpa, length, false, null, eventFd, !assign);
         return true;
+    }
+
+    @Override
+    public IrqchipState getIrqchip() {
+        return new IrqchipState(vm.getPic(KvmAbi.KVM_IRQCHIP_PIC_MASTER), vm.getPic(KvmAbi.KVM_IRQCHIP_PIC_SLAVE),
+                vm.getIoApic());
+    }
+
+    @Override
+    public void setIrqchip(IrqchipState state) {
+        vm.setPic(KvmAbi.KVM_IRQCHIP_PIC_MASTER, state.master());
+        vm.setPic(KvmAbi.KVM_IRQCHIP_PIC_SLAVE, state.slave());
+        vm.setIoApic(state.ioapic());
+    }
+
+    @Override
+    public PitState getPit() {
+        return vm.getPit2();
+    }
+
+    @Override
+    public void setPit(PitState state) {
+        vm.setPit2(state);
+    }
+
+    @Override
+    public long getClockNanos() {
+        return vm.getClock();
+    }
+
+    @Override
+    public void setClockNanos(long nanos) {
+        vm.setClock(nanos);
     }
 
     @Override

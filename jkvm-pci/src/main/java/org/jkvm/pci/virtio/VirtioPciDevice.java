@@ -71,6 +71,8 @@ public final class VirtioPciDevice implements PciDevice {
     private int queueSelect;
     private long barGpa = -1;
     private volatile String failure;
+    /** Set while a snapshot is taken: queues are not processed; a kick meanwhile is replayed on {@link #resumeIo}. */
+    private volatile boolean quiesced;
 
     /**
      * Wraps {@code device} (its queues in {@code memory}) with PCI class {@code classCode}; MSI-X messages go to
@@ -345,6 +347,9 @@ public final class VirtioPciDevice implements PciDevice {
         boolean notify = false;
         String error = null;
         synchronized (queueLocks[queue]) {
+            if (quiesced) {
+                return; // resumeIo kicks every queue
+            }
             VirtioDevice.QueueHandler h = handlers[queue];
             int s = status;
             if (h == null || (s & VirtioFeatures.STATUS_DRIVER_OK) == 0
@@ -363,6 +368,101 @@ public final class VirtioPciDevice implements PciDevice {
             fail(error); // outside the queue's lock: fail takes this object's, which comes first in lock order
         } else if (notify) {
             interruptQueue(queue);
+        }
+    }
+
+    // ---- snapshots ----
+
+    /**
+     * Stops request processing: waits for each queue's current pass (requests complete synchronously inside it), then
+     * keeps the queues untouched until {@link #resumeIo}. Nothing is in flight afterwards.
+     */
+    public void quiesce() {
+        quiesced = true;
+        for (Object lock : queueLocks) {
+            synchronized (lock) {
+                // a pass that started before the flag was set has finished once this lock is held
+            }
+        }
+    }
+
+    /** Resumes request processing and kicks every queue (kicks that came while quiesced were dropped). */
+    public void resumeIo() {
+        quiesced = false;
+        for (int q = 0; q < numQueues; q++) {
+            hooks.kick(q);
+        }
+    }
+
+    /** The transport's state; only while {@link #quiesce}d and the vCPUs are stopped. */
+    public synchronized VirtioTransportState saveState() {
+        java.util.List<org.jkvm.virtio.QueueState> qs = new java.util.ArrayList<>(numQueues);
+        for (int q = 0; q < numQueues; q++) {
+            synchronized (queueLocks[q]) {
+                qs.add(queues[q].save());
+            }
+        }
+        int isrNow;
+        synchronized (isrLock) {
+            isrNow = isr;
+        }
+        return new VirtioTransportState(device.deviceType(), status, driverFeatures, deviceFeatureSelect,
+                driverFeatureSelect, configVector, queueSelect, isrNow, queueVectors.clone(), qs, msix.saveWords(),
+                msix.savePending());
+    }
+
+    /**
+     * Loads a saved transport (after the configuration space, so the BAR and MSI-X control are in place): the
+     * queues are validated as if the driver had enabled them and activated when the driver was ready; then every
+     * queue is kicked once, so requests made available before the save are served.
+     *
+     * @throws IllegalArgumentException when the state is not this device's or does not validate
+     */
+    public void restoreState(VirtioTransportState s) {
+        if (s.deviceType() != device.deviceType() || s.queues().size() != numQueues) {
+            throw new IllegalArgumentException(device.name() + ": saved state is of device type " + s.deviceType()
+                    + " with " + s.queues().size() + " queues");
+        }
+        if ((s.driverFeatures() & ~device.deviceFeatures()) != 0) {
+            throw new IllegalArgumentException(device.name() + ": saved driver features 0x"
+                    + Long.toHexString(s.driverFeatures()) + " are not all offered");
+        }
+        msix.restore(s.msixTable(), s.msixPending());
+        synchronized (this) {
+            reset();
+            driverFeatures = s.driverFeatures();
+            deviceFeatureSelect = s.deviceFeatureSelect();
+            driverFeatureSelect = s.driverFeatureSelect();
+            configVector = vectorOrNone(s.configVector() & 0xffff);
+            queueSelect = s.queueSelect() & 0xffff;
+            int[] vectors = s.queueVectors();
+            for (int q = 0; q < numQueues; q++) {
+                synchronized (queueLocks[q]) {
+                    try {
+                        queues[q].restore(s.queues().get(q));
+                    } catch (org.jkvm.virtio.VirtQueueException e) {
+                        queues[q].reset();
+                        throw new IllegalArgumentException(device.name() + ": queue " + q + ": " + e.getMessage(), e);
+                    }
+                    queueVectors[q] = vectorOrNone(vectors[q] & 0xffff);
+                    if ((s.status() & VirtioFeatures.STATUS_DRIVER_OK) != 0 && queues[q].isReady()) {
+                        handlers[q] = device.activate(q, queues[q], driverFeatures);
+                    }
+                }
+            }
+            status = s.status();
+        }
+        synchronized (isrLock) {
+            isr = s.isr();
+            if (isr != 0) {
+                config.setInterruptStatus(true);
+                if ((config.command() & PciConfigSpace.COMMAND_INTX_DISABLE) == 0 && !msix.enabled()) {
+                    intx.set(true);
+                }
+            }
+        }
+        for (int q = 0; q < numQueues; q++) {
+            hooks.kick(q);
         }
     }
 

@@ -57,6 +57,10 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
     private final CmosRtc rtc;
     private final PlatformTimers timers;
     private final PciPlatform pci;
+    private final InterruptRouting irqs;
+    private final I8042 i8042;
+    private final Pit pit;
+    private final Hpet hpet;
 
     /**
      * The platform's devices and the PCI bus with one virtio-blk device per disk (its queues in {@code memory}).
@@ -78,11 +82,11 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
     public DeviceManager(Vm vm, GuestMemory memory, PcMemoryLayout layout, IntConsumer consoleOutput,
                          PlatformEvents events, Clock clock, List<DiskConfig> disks, int diskQueues, boolean rng,
                          java.util.Optional<org.jkvm.console.ConsoleConfig> console) {
-        InterruptRouting irqs = InterruptRouting.create(vm, pio, mmio);
+        irqs = InterruptRouting.create(vm, pio, mmio);
         serial = new Serial16550(irqs.isaLine(COM1_IRQ), consoleOutput);
         pio.register(COM1_PORT, 8, serial);
         // The i8042's data (0x60) and command/status (0x64) ports, without 0x61-0x63: port 0x61 is the PIT's.
-        I8042 i8042 = new I8042(irqs.isaLine(I8042_IRQ), () -> events.reset("keyboard controller"));
+        i8042 = new I8042(irqs.isaLine(I8042_IRQ), () -> events.reset("keyboard controller"));
         pio.register(I8042_PORT, 1, i8042);
         pio.register(I8042_PORT + 4, 1, new OffsetDevice(i8042, 4));
         if (irqs.needsPit()) {
@@ -90,8 +94,8 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
             // mode the HPET takes IRQ 0 and IRQ 8 from the PIT and the RTC, as the chipset does.
             PlatformTimers[] holder = new PlatformTimers[1];
             Runnable wake = () -> holder[0].wake();
-            Hpet hpet = new Hpet(irqs.gsis(), System::nanoTime, wake);
-            Pit pit = new Pit(hpet.unlessLegacyReplacement(irqs.isaLine(PIT_IRQ)), System::nanoTime, wake);
+            hpet = new Hpet(irqs.gsis(), System::nanoTime, wake);
+            pit = new Pit(hpet.unlessLegacyReplacement(irqs.isaLine(PIT_IRQ)), System::nanoTime, wake);
             rtc = new CmosRtc(clock, hpet.unlessLegacyReplacement(irqs.isaLine(RTC_IRQ)), wake);
             holder[0] = new PlatformTimers(List.of(pit, hpet, new RtcTimer(rtc)));
             timers = holder[0];
@@ -101,6 +105,8 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
             timers.start();
         } else {
             timers = null; // KVM's in-kernel PIT owns 0x40-0x43 and 0x61
+            hpet = null;
+            pit = null;
             rtc = new CmosRtc(clock, irqs.isaLine(RTC_IRQ));
         }
         rtc.setMemorySizes(layout.lowRamEnd(), layout.sizeBytes() - layout.lowRamEnd());
@@ -161,6 +167,29 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
     /** Where the HPET is, or 0 when this platform has none (the kvm backend). */
     public long hpetGpa() {
         return timers != null ? HPET_GPA : 0;
+    }
+
+    /** The VMM's interrupt controllers (PIC and IOAPIC are null on a backend irqchip). */
+    public InterruptRouting interruptRouting() {
+        return irqs;
+    }
+
+    public I8042 i8042() {
+        return i8042;
+    }
+
+    public CmosRtc rtc() {
+        return rtc;
+    }
+
+    /** The VMM's PIT, or null when the backend has its own (KVM). */
+    public Pit pit() {
+        return pit;
+    }
+
+    /** The HPET, or null when the platform has none (KVM). */
+    public Hpet hpet() {
+        return hpet;
     }
 
     public Serial16550 serial() {

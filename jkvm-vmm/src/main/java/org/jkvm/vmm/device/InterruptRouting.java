@@ -94,8 +94,30 @@ public abstract sealed class InterruptRouting permits InterruptRouting.Backend, 
         }
     }
 
+    /** The VMM's 8259A pair, or null when the backend has the irqchip. */
+    public Pic8259 pic() {
+        return null;
+    }
+
+    /** The VMM's IOAPIC, or null when the backend has the irqchip. */
+    public IoApic ioApic() {
+        return null;
+    }
+
     static final class Vmm extends InterruptRouting {
         private final IrqRouter router;
+        private final Pic8259 picChips;
+        private final IoApic ioApicChip;
+
+        @Override
+        public Pic8259 pic() {
+            return picChips;
+        }
+
+        @Override
+        public IoApic ioApic() {
+            return ioApicChip;
+        }
 
         Vmm(Vm vm, IoBus pio, IoBus mmio) {
             // The 8259A's INTR output reaches the bootstrap processor's LINT0 (virtual wire mode, ExtINT): the
@@ -124,6 +146,8 @@ public abstract sealed class InterruptRouting permits InterruptRouting.Backend, 
             mmio.register(IOAPIC_GPA, IoApic.LENGTH, ioApic);
             vm.setEoiListener(ioApic::endOfInterrupt);
             router = new IrqRouter(pic, ioApic);
+            picChips = pic;
+            ioApicChip = ioApic;
         }
 
         @Override
