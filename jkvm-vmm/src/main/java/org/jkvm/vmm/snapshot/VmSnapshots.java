@@ -69,10 +69,6 @@ public final class VmSnapshots {
     /** The state of a paused machine. */
     public static VmState capture(Machine machine) {
         DeviceManager dev = machine.devices();
-        if (dev.pci().console().isPresent()) {
-            throw new SnapshotException("snapshots of VMs with a virtio-console are not supported yet: its port"
-                    + " state is not saved");
-        }
         // The platform first, then the vCPUs: a timer that fires in between (the VMM's timer threads keep running)
         // is then in both states and fires once more after a restore, instead of being lost.
         Vm vm = machine.vm();

@@ -113,6 +113,7 @@ class VirtioSnapshotTest {
         assertThat(vm.messages.poll(300, TimeUnit.MILLISECONDS)).as("a quiesced device takes nothing").isNull();
         VirtioTransportState state = devA.saveState();
         assertThat(state.queues().get(0).nextAvail()).isEqualTo(1);
+        assertThat(state.deviceState()).isEmpty(); // virtio-blk keeps nothing beyond its queues
         byte[] cfg = new byte[256];
         for (int off = 0; off < 256; off++) {
             cfg[off] = (byte) config(pio, 1, off, 1);
@@ -149,7 +150,7 @@ class VirtioSnapshotTest {
         VirtioTransportState bad = new VirtioTransportState(state.deviceType(), state.status(),
                 state.driverFeatures(), 0, 0, state.configVector(), 0, 0, state.queueVectors(),
                 List.of(new QueueState(q.descGpa(), q.availGpa(), 0xffff_ffff_0000L, q.size(), true, q.nextAvail(),
-                        q.nextUsed(), false, false)), state.msixTable(), state.msixPending());
+                        q.nextUsed(), false, false)), state.msixTable(), state.msixPending(), new byte[0]);
         assertThatThrownBy(() -> devB.restoreState(bad)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("queue 0");
     }
