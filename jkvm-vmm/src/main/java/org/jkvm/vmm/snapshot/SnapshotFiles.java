@@ -129,13 +129,16 @@ public final class SnapshotFiles {
     }
 
     /**
-     * Writes a snapshot into {@code dir} (created if needed): RAM first, then the state file through a temporary
-     * name, so a directory with a state file always has its whole RAM file. Returns the bytes of RAM written (the
+     * Writes a snapshot into {@code dir} (created if needed; a snapshot already there is replaced): RAM first, then
+     * the state file through a temporary name, so a directory with a state file always has its whole RAM file. Returns the bytes of RAM written (the
      * pages that were not all zero).
      */
     public static long write(Path dir, VmState state, GuestMemory memory) {
         try {
             Files.createDirectories(dir);
+            // An older snapshot here loses its state file first: a crash part-way leaves no state file (refused on
+            // load), never an old state beside new RAM.
+            Files.deleteIfExists(dir.resolve(STATE_FILE));
             long written = writeMemory(dir.resolve(MEMORY_FILE), memory);
             Path tmp = dir.resolve(STATE_FILE + ".tmp");
             Files.write(tmp, encodeState(state));
