@@ -151,6 +151,25 @@ public final class VirtioConsole implements VirtioDevice {
         return completed && queue.needsNotification();
     }
 
+    /** Host input read from the backend and not yet given to the guest (at most one chunk). */
+    @Override
+    public byte[] saveDeviceState() {
+        byte[] b = new byte[rxPending - rxOffset];
+        MemorySegment.copy(rxSeg, java.lang.foreign.ValueLayout.JAVA_BYTE, rxOffset, b, 0, b.length);
+        return b;
+    }
+
+    @Override
+    public void restoreDeviceState(byte[] state) {
+        if (state.length > CHUNK) {
+            throw new IllegalArgumentException("virtio-console: " + state.length + " bytes of pending input, at most "
+                    + CHUNK);
+        }
+        MemorySegment.copy(state, 0, rxSeg, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, state.length);
+        rxOffset = 0;
+        rxPending = state.length;
+    }
+
     @Override
     public String name() {
         return "virtio-console";

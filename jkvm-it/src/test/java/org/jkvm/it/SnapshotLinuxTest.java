@@ -61,7 +61,7 @@ class SnapshotLinuxTest {
         try (JkvmProcess p = JkvmProcess.start("run", "--accel", "emu", "--kernel", DebianGuest.kernel().toString(),
                 "--initrd", initrd.toString(), "--cmdline", "console=ttyS0 panic=0", "--memory", "256M",
                 "--disk", "path=" + vda, "--qmp", "unix:" + sock + ",server,nowait")) {
-            assertThat(p.awaitOutput("TICK=3 ", 240)).as(p.stdout() + p.stderr()).isTrue();
+            assertThat(p.awaitOutput("TICK=3 ", 420)).as(p.stdout() + p.stderr()).isTrue();
             System.out.printf("boot to TICK=3: %.1f s%n", (System.nanoTime() - t0) / 1e9);
             assertThat(p.stdout()).contains("VDA_SIZE=32768");
             try (QmpClient c = QmpSupport.connect(sock, 10)) {

@@ -130,6 +130,39 @@ class SnapshotTest {
         restoreAndCheck(snap, "kvm", n);
     }
 
+    /** x-jkvm-snapshot-save then, later, x-jkvm-snapshot-load in the same process: the count goes back. */
+    @Test
+    void loadReplacesTheRunningVm(@TempDir Path tmp) throws Exception {
+        Path sock = tmp.resolve("qmp.sock");
+        Path snap = tmp.resolve("snap");
+        try (JkvmProcess p = JkvmProcess.start("run", "--accel", "emu", "--memory", "64M", "--kernel",
+                COUNTER.toString(), "--qmp", "unix:" + sock + ",server,nowait")) {
+            assertThat(p.awaitOutput("count 2\n", 60)).as(p.stderr()).isTrue();
+            try (QmpClient c = QmpSupport.connect(sock, 10)) {
+                JsonNode r = QmpSupport.cmd(c, "x-jkvm-snapshot-save", "{\"path\": \"" + snap + "\"}");
+                assertThat(r.path("return").path("ram-bytes").asLong()).as(r.toString()).isEqualTo(64L << 20);
+                long saved = lastCount(p.stdout());
+                assertThat(p.awaitOutput("count " + (saved + 4) + "\n", 60)).isTrue();
+                JsonNode bad = QmpSupport.cmd(c, "x-jkvm-snapshot-load", "{\"path\": \"" + tmp.resolve("none") + "\"}");
+                assertThat(bad.path("error").path("desc").asText()).contains("cannot read snapshot state");
+                int before = p.stdout().length();
+                assertThat(QmpSupport.cmd(c, "x-jkvm-snapshot-load", "{\"path\": \"" + snap + "\"}").has("return"))
+                        .isTrue();
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (!p.stdout().substring(before).contains("count " + (saved + 2) + "\n")
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                String after = p.stdout().substring(before);
+                assertThat(after).contains("count " + (saved + 1) + "\n", "count " + (saved + 2) + "\n");
+                assertThat(QmpSupport.cmd(c, "query-status").get("return").get("status").asText())
+                        .isEqualTo("running");
+                QmpSupport.cmd(c, "quit");
+                assertThat(p.waitFor(20)).isZero();
+            }
+        }
+    }
+
     /** The golden snapshot (jkvm-vmm/src/test/resources/snapshot/golden-v1, saved at count 21) still restores. */
     @Test
     void goldenSnapshotRestores(@TempDir Path tmp) throws Exception {

@@ -97,6 +97,35 @@ class KvmAbiTest {
                   P("KVM_EXIT_SHUTDOWN", KVM_EXIT_SHUTDOWN); P("KVM_EXIT_FAIL_ENTRY", KVM_EXIT_FAIL_ENTRY);
                   P("KVM_EXIT_INTR", KVM_EXIT_INTR); P("KVM_EXIT_INTERNAL_ERROR", KVM_EXIT_INTERNAL_ERROR);
                   P("KVM_EXIT_SYSTEM_EVENT", KVM_EXIT_SYSTEM_EVENT);
+                  P("KVM_GET_IRQCHIP", KVM_GET_IRQCHIP); P("KVM_SET_IRQCHIP", KVM_SET_IRQCHIP);
+                  P("KVM_GET_CLOCK", KVM_GET_CLOCK); P("KVM_SET_CLOCK", KVM_SET_CLOCK);
+                  P("KVM_GET_PIT2", KVM_GET_PIT2); P("KVM_SET_PIT2", KVM_SET_PIT2);
+                  P("KVM_GET_VCPU_EVENTS", KVM_GET_VCPU_EVENTS); P("KVM_SET_VCPU_EVENTS", KVM_SET_VCPU_EVENTS);
+                  P("KVM_GET_XSAVE", KVM_GET_XSAVE); P("KVM_SET_XSAVE", KVM_SET_XSAVE);
+                  P("sizeof kvm_irqchip", sizeof(struct kvm_irqchip)); P("irqchip.chip", offsetof(struct kvm_irqchip, chip));
+                  P("sizeof kvm_pic_state", sizeof(struct kvm_pic_state));
+                  P("pic.elcr_mask", offsetof(struct kvm_pic_state, elcr_mask));
+                  P("ioapic.ioregsel", offsetof(struct kvm_ioapic_state, ioregsel));
+                  P("ioapic.irr", offsetof(struct kvm_ioapic_state, irr));
+                  P("ioapic.redirtbl", offsetof(struct kvm_ioapic_state, redirtbl));
+                  P("sizeof kvm_pit_state2", sizeof(struct kvm_pit_state2));
+                  P("sizeof kvm_pit_channel_state", sizeof(struct kvm_pit_channel_state));
+                  P("pitch.latched_count", offsetof(struct kvm_pit_channel_state, latched_count));
+                  P("pitch.gate", offsetof(struct kvm_pit_channel_state, gate));
+                  P("pitch.count_load_time", offsetof(struct kvm_pit_channel_state, count_load_time));
+                  P("pit2.flags", offsetof(struct kvm_pit_state2, flags));
+                  P("KVM_PIT_FLAGS_SPEAKER_DATA_ON", KVM_PIT_FLAGS_SPEAKER_DATA_ON);
+                  P("sizeof kvm_clock_data", sizeof(struct kvm_clock_data));
+                  P("sizeof kvm_vcpu_events", sizeof(struct kvm_vcpu_events));
+                  P("events.interrupt", offsetof(struct kvm_vcpu_events, interrupt));
+                  P("events.nmi", offsetof(struct kvm_vcpu_events, nmi));
+                  P("events.sipi_vector", offsetof(struct kvm_vcpu_events, sipi_vector));
+                  P("events.flags", offsetof(struct kvm_vcpu_events, flags));
+                  P("KVM_VCPUEVENT_VALID_NMI_PENDING", KVM_VCPUEVENT_VALID_NMI_PENDING);
+                  P("KVM_VCPUEVENT_VALID_SIPI_VECTOR", KVM_VCPUEVENT_VALID_SIPI_VECTOR);
+                  P("KVM_VCPUEVENT_VALID_SHADOW", KVM_VCPUEVENT_VALID_SHADOW);
+                  P("sizeof kvm_xsave", sizeof(struct kvm_xsave));
+                  P("KVM_IRQCHIP_PIC_MASTER", KVM_IRQCHIP_PIC_MASTER); P("KVM_IRQCHIP_PIC_SLAVE", KVM_IRQCHIP_PIC_SLAVE);
                   return 0;
                 }
                 """;
@@ -120,6 +149,47 @@ class KvmAbiTest {
     private static void check(String name, long value) {
         assertThat(KERNEL).containsKey(name);
         assertThat(value).as(name).isEqualTo(KERNEL.get(name));
+    }
+
+    /** What snapshots use: the state ioctls and the layouts KvmStateStructs and VmFd/VcpuFd encode. */
+    @Test
+    void snapshotIoctlsAndStructsMatchTheKernel() {
+        check("KVM_GET_IRQCHIP", KvmIoctls.KVM_GET_IRQCHIP);
+        check("KVM_SET_IRQCHIP", KvmIoctls.KVM_SET_IRQCHIP);
+        check("KVM_GET_CLOCK", KvmIoctls.KVM_GET_CLOCK);
+        check("KVM_SET_CLOCK", KvmIoctls.KVM_SET_CLOCK);
+        check("KVM_GET_PIT2", KvmIoctls.KVM_GET_PIT2);
+        check("KVM_SET_PIT2", KvmIoctls.KVM_SET_PIT2);
+        check("KVM_GET_VCPU_EVENTS", KvmIoctls.KVM_GET_VCPU_EVENTS);
+        check("KVM_SET_VCPU_EVENTS", KvmIoctls.KVM_SET_VCPU_EVENTS);
+        check("KVM_GET_XSAVE", KvmIoctls.KVM_GET_XSAVE);
+        check("KVM_SET_XSAVE", KvmIoctls.KVM_SET_XSAVE);
+        check("sizeof kvm_irqchip", KvmAbi.KVM_IRQCHIP_SIZE);
+        check("irqchip.chip", KvmStateStructs.CHIP);
+        check("sizeof kvm_pic_state", 16);
+        check("pic.elcr_mask", 15);
+        check("ioapic.ioregsel", 8);
+        check("ioapic.irr", 16);
+        check("ioapic.redirtbl", 24);
+        check("sizeof kvm_pit_state2", KvmAbi.KVM_PIT_STATE2_SIZE);
+        check("sizeof kvm_pit_channel_state", KvmAbi.KVM_PIT_CHANNEL_STATE_SIZE);
+        check("pitch.latched_count", 4);
+        check("pitch.gate", 15);
+        check("pitch.count_load_time", 16);
+        check("pit2.flags", 72);
+        check("KVM_PIT_FLAGS_SPEAKER_DATA_ON", KvmAbi.KVM_PIT_FLAGS_SPEAKER_DATA_ON);
+        check("sizeof kvm_clock_data", KvmAbi.KVM_CLOCK_DATA_SIZE);
+        check("sizeof kvm_vcpu_events", KvmAbi.KVM_VCPU_EVENTS_SIZE);
+        check("events.interrupt", 8);
+        check("events.nmi", 12);
+        check("events.sipi_vector", 16);
+        check("events.flags", 20);
+        check("KVM_VCPUEVENT_VALID_NMI_PENDING", KvmAbi.KVM_VCPUEVENT_VALID_NMI_PENDING);
+        check("KVM_VCPUEVENT_VALID_SIPI_VECTOR", KvmAbi.KVM_VCPUEVENT_VALID_SIPI_VECTOR);
+        check("KVM_VCPUEVENT_VALID_SHADOW", KvmAbi.KVM_VCPUEVENT_VALID_SHADOW);
+        check("sizeof kvm_xsave", KvmAbi.KVM_XSAVE_SIZE);
+        check("KVM_IRQCHIP_PIC_MASTER", KvmAbi.KVM_IRQCHIP_PIC_MASTER);
+        check("KVM_IRQCHIP_PIC_SLAVE", KvmAbi.KVM_IRQCHIP_PIC_SLAVE);
     }
 
     @Test

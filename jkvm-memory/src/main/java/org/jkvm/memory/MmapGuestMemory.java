@@ -28,6 +28,7 @@ public final class MmapGuestMemory implements GuestMemory {
     private final long r1Size;
     private final MemorySegment r1;
     private volatile boolean closed;
+    private boolean fileBacked;
 
     private MmapGuestMemory(long hostBase, long sizeBytes, List<MemoryRegion> regions) {
         this.hostBase = hostBase;
@@ -101,7 +102,17 @@ public final class MmapGuestMemory implements GuestMemory {
             regions.add(new MemoryRegion(slot++, r.gpa(), r.sizeBytes(), Libc.segment(base + offset, r.sizeBytes())));
             offset += r.sizeBytes();
         }
-        return new MmapGuestMemory(base, size, regions);
+        MmapGuestMemory m = new MmapGuestMemory(base, size, regions);
+        m.fileBacked = true;
+        return m;
+    }
+
+    /**
+     * True when RAM is a private mapping of a file ({@link #mapPrivate}): a page the guest never touched reads from
+     * the file. False for anonymous RAM, where such a page is zero.
+     */
+    public boolean fileBacked() {
+        return fileBacked;
     }
 
     @Override

@@ -43,6 +43,26 @@ public interface VirtioDevice {
     /** A short name for messages and the monitor ("virtio-blk"). */
     String name();
 
+    /**
+     * The device's own state beyond its queues, for a snapshot (taken while its queues are not processed): empty
+     * for a device that keeps none.
+     */
+    default byte[] saveDeviceState() {
+        return new byte[0];
+    }
+
+    /**
+     * Loads what {@link #saveDeviceState} returned (untrusted: validate it).
+     *
+     * @throws IllegalArgumentException when it is not a state of this device
+     */
+    default void restoreDeviceState(byte[] state) {
+        if (state.length != 0) {
+            throw new IllegalArgumentException(name() + " keeps no device state, the snapshot has " + state.length
+                    + " bytes");
+        }
+    }
+
     /** Completes the requests of one queue; used by one thread at a time. */
     @FunctionalInterface
     interface QueueHandler {

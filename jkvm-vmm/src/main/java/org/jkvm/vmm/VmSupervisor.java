@@ -31,7 +31,7 @@ public final class VmSupervisor {
         public static final Identity NONE = new Identity(Optional.empty(), Optional.empty());
     }
 
-    private final VmConfig config;
+    private volatile VmConfig config;
     private final Identity identity;
     private final Hypervisor hypervisor;
     private final ConsoleOutput console;
@@ -63,6 +63,8 @@ public final class VmSupervisor {
     public record SnapshotInfo(String status, long totalMillis, long ramBytes, long ramWrittenBytes, String error) {}
 
     private volatile Restore restoreFirst;
+    private final java.util.concurrent.atomic.AtomicReference<Restore> pendingLoad =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private volatile SnapshotInfo lastSnapshot;
 
     /** Makes the first boot a restore of {@code restore}. Call before {@link #run}. */
@@ -97,6 +99,33 @@ public final class VmSupervisor {
                 config.memoryBytes(), written, null);
         lastSnapshot = info;
         return info;
+    }
+
+    /**
+     * Replaces the running VM by the snapshot in {@code dir}: the snapshot is read and checked first (an error leaves
+     * the VM as it is); then the current Machine ends and the next one is restored from it, with the snapshot's
+     * machine configuration. A VM stopped through QMP stays stopped. Returns once the switch is under way.
+     *
+     * @throws org.jkvm.vmm.snapshot.SnapshotException when the snapshot is unreadable, corrupt, newer or its disks
+     *                                                 differ, or no VM is running
+     */
+    public void loadSnapshot(java.nio.file.Path dir) {
+        org.jkvm.vmm.snapshot.VmState state = org.jkvm.vmm.snapshot.SnapshotFiles.readState(dir);
+        org.jkvm.vmm.snapshot.VmSnapshots.checkDisks(state);
+        java.nio.file.Path memory = dir.resolve(org.jkvm.vmm.snapshot.SnapshotFiles.MEMORY_FILE);
+        if (!java.nio.file.Files.isRegularFile(memory)) {
+            throw new org.jkvm.vmm.snapshot.SnapshotException("no guest RAM file " + memory);
+        }
+        org.jkvm.vmm.snapshot.VmSnapshots.config(state); // checks the saved disks and console parse
+        synchronized (lock) {
+            Machine m = current;
+            if (m == null || m.finished()) {
+                throw new org.jkvm.vmm.snapshot.SnapshotException("no running VM to replace");
+            }
+            pendingLoad.set(new Restore(state, memory));
+            m.finish(new ExitStatus(0, "snapshot load requested through QMP", true,
+                    ShutdownCause.HOST_QMP_SYSTEM_RESET));
+        }
     }
 
     /** The last snapshot save's outcome, or null. */
@@ -157,7 +186,12 @@ public final class VmSupervisor {
             if (terminated.get() != null) {
                 return end(terminated.get());
             }
-            Restore restore = first ? restoreFirst : null;
+            Restore restore = first ? restoreFirst : pendingLoad.getAndSet(null);
+            if (restore != null && !first) {
+                VmConfig saved = org.jkvm.vmm.snapshot.VmSnapshots.config(restore.state());
+                config = new VmConfig(saved.kernel(), saved.initrd(), saved.cmdline(), saved.cpus(),
+                        saved.memoryBytes(), config.reboot(), saved.disks(), saved.rng(), saved.console());
+            }
             Machine machine = restore != null
                     ? Machine.restore(config, hypervisor, console, restore.state(), restore.memoryFile())
                     : new Machine(config, hypervisor, console);

@@ -13,8 +13,9 @@ import org.jkvm.vmm.snapshot.SnapshotException;
 /**
  * Saving the VM to a snapshot directory (docs/snapshot.md): QEMU's {@code migrate} with a {@code file:} URI (as
  * QEMU 8.2+ accepts it; jkvm's file is a snapshot directory) and {@code query-migrate} (qapi/migration.json,
- * MigrationInfo's status, total-time and ram), and jkvm's own {@code x-jkvm-snapshot-save} with a plain path.
- * A snapshot is loaded when jkvm starts ({@code jkvm run --restore DIR} or {@code --incoming file:DIR}).
+ * MigrationInfo's status, total-time and ram), and jkvm's own pair {@code x-jkvm-snapshot-save} and
+ * {@code x-jkvm-snapshot-load} with a plain path (the load replaces the running VM by the snapshot's). A snapshot is
+ * also loaded when jkvm starts ({@code jkvm run --restore DIR} or {@code --incoming file:DIR}).
  */
 final class SnapshotCommands {
     static final QapiType.Struct MIGRATE_ARGS = QapiType.Struct.of("q_obj_migrate-arg",
@@ -34,6 +35,9 @@ final class SnapshotCommands {
     static final QapiType.Struct SAVE_RESULT = QapiType.Struct.of("JkvmSnapshotInfo",
             required("path", QapiType.STR), required("total-time", QapiType.INT), required("ram-bytes", QapiType.INT),
             required("ram-written-bytes", QapiType.INT));
+
+    static final QapiType.Struct LOAD_ARGS = QapiType.Struct.of("q_obj_x-jkvm-snapshot-load-arg",
+            required("path", QapiType.STR));
 
     private SnapshotCommands() {}
 
@@ -78,6 +82,18 @@ final class SnapshotCommands {
             VmSupervisor.SnapshotInfo info = save(vm, Path.of(path));
             return Json.MAPPER.createObjectNode().put("path", path).put("total-time", info.totalMillis())
                     .put("ram-bytes", info.ramBytes()).put("ram-written-bytes", info.ramWrittenBytes());
+        }));
+        registerLoad(t, vm);
+    }
+
+    static void registerLoad(CommandTable t, VmSupervisor vm) {
+        t.add(new QmpCommand("x-jkvm-snapshot-load", LOAD_ARGS, QapiType.EMPTY, a -> {
+            try {
+                vm.loadSnapshot(Path.of(a.get("path").asText()));
+            } catch (SnapshotException e) {
+                throw QmpError.generic(e.getMessage());
+            }
+            return Json.MAPPER.createObjectNode();
         }));
     }
 

@@ -408,7 +408,7 @@ public final class VirtioPciDevice implements PciDevice {
         }
         return new VirtioTransportState(device.deviceType(), status, driverFeatures, deviceFeatureSelect,
                 driverFeatureSelect, configVector, queueSelect, isrNow, queueVectors.clone(), qs, msix.saveWords(),
-                msix.savePending());
+                msix.savePending(), device.saveDeviceState());
     }
 
     /**
@@ -451,6 +451,7 @@ public final class VirtioPciDevice implements PciDevice {
                 }
             }
             status = s.status();
+            device.restoreDeviceState(s.deviceState());
         }
         synchronized (isrLock) {
             isr = s.isr();

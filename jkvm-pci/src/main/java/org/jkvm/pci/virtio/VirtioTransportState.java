@@ -11,9 +11,10 @@ import org.jkvm.virtio.QueueState;
  */
 public record VirtioTransportState(int deviceType, int status, long driverFeatures, int deviceFeatureSelect,
                                    int driverFeatureSelect, int configVector, int queueSelect, int isr,
-                                   int[] queueVectors, List<QueueState> queues, int[] msixTable, long[] msixPending) {
+                                   int[] queueVectors, List<QueueState> queues, int[] msixTable, long[] msixPending,
+                                   byte[] deviceState) {
     public VirtioTransportState {
-        if (queueVectors == null || queues == null || msixTable == null || msixPending == null
+        if (queueVectors == null || queues == null || msixTable == null || msixPending == null || deviceState == null
                 || queueVectors.length != queues.size() || queues.isEmpty()) {
             throw new IllegalArgumentException("virtio transport state: queue and vector lists must match");
         }
@@ -24,6 +25,12 @@ public record VirtioTransportState(int deviceType, int status, long driverFeatur
         queues = List.copyOf(queues);
         msixTable = msixTable.clone();
         msixPending = msixPending.clone();
+        deviceState = deviceState.clone();
+    }
+
+    @Override
+    public byte[] deviceState() {
+        return deviceState.clone();
     }
 
     @Override

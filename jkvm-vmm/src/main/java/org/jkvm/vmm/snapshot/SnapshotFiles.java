@@ -129,13 +129,16 @@ public final class SnapshotFiles {
     }
 
     /**
-     * Writes a snapshot into {@code dir} (created if needed): RAM first, then the state file through a temporary
-     * name, so a directory with a state file always has its whole RAM file. Returns the bytes of RAM written (the
+     * Writes a snapshot into {@code dir} (created if needed; a snapshot already there is replaced): RAM first, then
+     * the state file through a temporary name, so a directory with a state file always has its whole RAM file. Returns the bytes of RAM written (the
      * pages that were not all zero).
      */
     public static long write(Path dir, VmState state, GuestMemory memory) {
         try {
             Files.createDirectories(dir);
+            // An older snapshot here loses its state file first: a crash part-way leaves no state file (refused on
+            // load), never an old state beside new RAM.
+            Files.deleteIfExists(dir.resolve(STATE_FILE));
             long written = writeMemory(dir.resolve(MEMORY_FILE), memory);
             Path tmp = dir.resolve(STATE_FILE + ".tmp");
             Files.write(tmp, encodeState(state));
@@ -158,12 +161,14 @@ public final class SnapshotFiles {
         MemorySegment zero = MemorySegment.ofArray(new byte[PAGE]);
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
             FileChannel ch = raf.getChannel();
+            boolean anonymous = memory instanceof org.jkvm.memory.MmapGuestMemory m && !m.fileBacked();
             for (MemoryRegion r : memory.regions()) {
                 MemorySegment host = r.host();
                 long size = r.sizeBytes();
+                PageMap map = anonymous ? PageMap.read(host.address(), size) : null;
                 long runStart = -1;
                 for (long off = 0; off <= size; off += PAGE) {
-                    boolean dataPage = off < size
+                    boolean dataPage = off < size && (map == null || map.mayHoldData(off / PAGE))
                             && MemorySegment.mismatch(host, off, Math.min(off + PAGE, size), zero, 0,
                                     Math.min(PAGE, size - off)) >= 0;
                     if (dataPage && runStart < 0) {
@@ -180,6 +185,42 @@ public final class SnapshotFiles {
             ch.force(true);
         }
         return written;
+    }
+
+    /**
+     * /proc/self/pagemap for a range of anonymous memory (Documentation/admin-guide/mm/pagemap.rst): a page neither
+     * present (bit 63) nor swapped (bit 62) was never written and reads as zero, so the RAM writer skips it without
+     * touching it (reading it would fault in the zero page, about a microsecond a page). Null-safe fallback: when
+     * the file cannot be read every page is checked.
+     */
+    private record PageMap(long[] entries) {
+        private static final long PRESENT_OR_SWAPPED = 3L << 62;
+
+        static PageMap read(long address, long size) {
+            long pages = (size + PAGE - 1) / PAGE;
+            if (pages > Integer.MAX_VALUE / 8) {
+                return null;
+            }
+            ByteBuffer b = ByteBuffer.allocate((int) (pages * 8)).order(ByteOrder.nativeOrder());
+            try (FileChannel ch = FileChannel.open(Path.of("/proc/self/pagemap"), StandardOpenOption.READ)) {
+                long pos = address / PAGE * 8;
+                while (b.hasRemaining()) {
+                    if (ch.read(b, pos + b.position()) <= 0) {
+                        return null;
+                    }
+                }
+            } catch (IOException | UnsupportedOperationException e) {
+                return null;
+            }
+            b.flip();
+            long[] e = new long[(int) pages];
+            b.asLongBuffer().get(e);
+            return new PageMap(e);
+        }
+
+        boolean mayHoldData(long page) {
+            return (entries[(int) page] & PRESENT_OR_SWAPPED) != 0;
+        }
     }
 
     private static long writeFully(FileChannel ch, MemorySegment data, long position) throws IOException {
