@@ -181,6 +181,40 @@ class MmxDifferentialTest {
         finish("moves and state");
     }
 
+    /** Random MXCSR: all exceptions masked, random rounding, DAZ/FTZ sometimes. */
+    void randomMxcsr() {
+        int m = 0x1f80 | (rnd.nextInt(4) << 13) | (rnd.nextInt(4) == 0 ? 0x40 : 0) | (rnd.nextInt(4) == 0 ? 0x8000 : 0);
+        FpuHarness.putInt(h.image, 24, m);
+    }
+
+    @Test
+    void conversionsWithMmxOperands() {
+        for (int n = 0; n < 3000; n++) {
+            prepare();
+            randomMxcsr();
+            for (int r = 0; r < 16; r++) {
+                if (rnd.nextBoolean()) {
+                    h.setXmm(r, FpuHarness.float32(rnd) | (FpuHarness.float32(rnd) << 32),
+                            FpuHarness.float32(rnd) | (FpuHarness.float32(rnd) << 32));
+                } else {
+                    h.setXmm(r, FpuHarness.float64(rnd), FpuHarness.float64(rnd));
+                }
+            }
+            for (int i = 0; i < 32; i += 8) {
+                FpuHarness.putLong(h.dataIn, i, rnd.nextBoolean() ? FpuHarness.float64(rnd)
+                        : FpuHarness.float32(rnd) | (FpuHarness.float32(rnd) << 32));
+            }
+            int op = new int[] {0x2a, 0x2c, 0x2d}[rnd.nextInt(3)];
+            int pfx = rnd.nextBoolean() ? NP : 0x66;
+            boolean mem = rnd.nextInt(3) == 0;
+            int disp = pfx == 0x66 && op != 0x2a ? 16 * rnd.nextInt(2) : rnd.nextInt(24); // m128 is aligned
+            byte[] code = op == 0x2a ? sse(pfx, op, xr(), mr(), false, -1, mem ? disp : -1)
+                    : sse(pfx, op, mr(), xr(), false, -1, mem ? disp : -1);
+            check("cvt " + Integer.toHexString(pfx) + " " + Integer.toHexString(op) + (mem ? " mem" : ""), code);
+        }
+        finish("conversions");
+    }
+
     @Test
     void memoryForms() {
         for (int n = 0; n < 2500; n++) {

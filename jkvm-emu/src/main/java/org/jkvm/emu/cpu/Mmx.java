@@ -169,6 +169,65 @@ public final class Mmx {
         toMmxState(c.fpu);
     }
 
+    /**
+     * The SSE/SSE2 conversions with an MMX operand (NP/66 0F 2A, 2C, 2D): CVTPI2PS and CVTPI2PD (two dwords of mm/m64
+     * to the low two singles, keeping the rest of xmm, or to two doubles), CVT(T)PS2PI (the low two singles of
+     * xmm/m64) and CVT(T)PD2PI (two doubles of xmm/m128, aligned) to two dwords in mm. The caller has made the SSE
+     * checks. An MMX register operand makes the transition to MMX state (and takes a pending x87 exception first);
+     * CVTPI2PS/PD with a memory source do not touch the x87 state. Rounding, exceptions and the integer indefinite
+     * are the SSE conversions' ({@link SoftFloat}); an unmasked exception leaves the destination unchanged.
+     */
+    static void convert(Cpu c, Insn d, int op, boolean pd) {
+        FpuState f = c.fpu;
+        long[] x = f.xmm;
+        if (op == 0x2a) {
+            long s;
+            if (d.mem) {
+                s = c.mmu.read(Executor.addr(c, d), 8);
+            } else {
+                enter(c);
+                s = mm(c, d.rm);
+            }
+            SoftFloat sf = SseFloat.begin(c);
+            long lo = sf.fromInt((int) s, pd ? SoftFloat.DOUBLE : SoftFloat.SINGLE);
+            long hi = sf.fromInt((int) (s >>> 32), pd ? SoftFloat.DOUBLE : SoftFloat.SINGLE);
+            SseFloat.end(c);
+            if (pd) {
+                x[2 * d.reg] = lo;
+                x[2 * d.reg + 1] = hi;
+            } else {
+                x[2 * d.reg] = (lo & 0xffffffffL) | (hi << 32);
+            }
+            if (!d.mem) {
+                toMmxState(f);
+            }
+            return;
+        }
+        enter(c);
+        long a, b;
+        int fmt;
+        if (pd) {
+            Sse.src128(c, d, true);
+            a = f.t[0];
+            b = f.t[1];
+            fmt = SoftFloat.DOUBLE;
+        } else {
+            long s = Sse.srcLow(c, d, 8);
+            a = s & 0xffffffffL;
+            b = s >>> 32;
+            fmt = SoftFloat.SINGLE;
+        }
+        SoftFloat sf = SseFloat.begin(c);
+        int mode = op == 0x2c ? SoftFloat.RZ : sf.rc;
+        sf.unpack(true, fmt, a, 0);
+        long r0 = sf.toInt(32, mode);
+        sf.unpack(true, fmt, b, 0);
+        long r1 = sf.toInt(32, mode);
+        SseFloat.end(c);
+        toMmxState(f);
+        setMm(c, d.reg, (r0 & 0xffffffffL) | (r1 << 32));
+    }
+
     /** MOVQ2DQ xmm, mm (F3 0F D6) and MOVDQ2Q mm, xmm (F2 0F D6): register operands only; SSE2 and MMX checks. */
     static void movq2dq(Cpu c, Insn d, boolean toXmm) {
         if (d.mem) {
