@@ -101,10 +101,11 @@ final class RunCommand implements Callable<Integer> {
             + " the guest's /dev/hwrng, filled from the host's getrandom(2)."})
     boolean rng;
 
-    @Option(names = "--console-dev", paramLabel = "socket=PATH|file=PATH",
+    @Option(names = "--console-dev", paramLabel = "socket=PATH|file=PATH[,cols=N,rows=N]",
             description = {"A virtio-console PCI device after the rng: the guest's /dev/hvc0. socket=PATH: jkvm listens"
                     + " on a Unix socket there (one client at a time; its input is the guest's; output is dropped"
-                    + " while no client is connected); file=PATH: the output is appended to the file."})
+                    + " while no client is connected); file=PATH: the output is appended to the file."
+                    + " cols=N,rows=N: the console's size (hvc0's window size in the guest)."})
     String consoleDev;
 
     @Option(names = "--name", paramLabel = "NAME", description = "The VM's name (QEMU's -name; query-name).")

@@ -13,8 +13,10 @@ import org.jkvm.virtio.VirtioFeatures;
  * The console device (virtio 1.2 section 5.3) with one port, which Linux makes {@code hvc0}: queue 0 (receiveq) takes
  * the host's input into device-writable buffers, queue 1 (transmitq) carries the guest's output from device-readable
  * buffers to a {@link ConsoleBackend}. Offered: VERSION_1, INDIRECT_DESC, EVENT_IDX and CONSOLE_F_EMERG_WRITE (a
- * 32-bit write to the emerg_wr configuration field puts one character out, before the queues work). Not offered:
- * CONSOLE_F_SIZE (cols/rows read 0) and CONSOLE_F_MULTIPORT (one port, no control queues).
+ * 32-bit write to the emerg_wr configuration field puts one character out, before the queues work), and
+ * CONSOLE_F_SIZE when the console was given a size (the cols and rows configuration fields; Linux applies them to
+ * hvc0's window size when the tty opens; the transport sends a configuration change notification at DRIVER_OK,
+ * the only time Linux reads them for a single-port console). Not offered: CONSOLE_F_MULTIPORT (one port, no control queues).
  *
  * <p>Input waits in the backend until the guest posts receive buffers (the backend's own buffer is bounded, so a
  * client that sends faster than the guest reads is slowed, not truncated); when input arrives the backend calls the
@@ -31,6 +33,7 @@ public final class VirtioConsole implements VirtioDevice {
     private static final int CHUNK = 4096;
 
     private final ConsoleBackend backend;
+    private final int cols, rows;
     private final ByteBuffer txBuf = ByteBuffer.allocateDirect(CHUNK);
     private final MemorySegment txSeg = MemorySegment.ofBuffer(txBuf);
     private final ByteBuffer rxBuf = ByteBuffer.allocateDirect(CHUNK);
@@ -41,8 +44,22 @@ public final class VirtioConsole implements VirtioDevice {
     private int rxPending;
     private int rxOffset;
 
+    /** A console without a size (CONSOLE_F_SIZE not offered). */
     public VirtioConsole(ConsoleBackend backend) {
+        this(backend, 0, 0);
+    }
+
+    /**
+     * A console of {@code cols} x {@code rows} characters (each 1 to 65535; both 0: no size, CONSOLE_F_SIZE not
+     * offered).
+     */
+    public VirtioConsole(ConsoleBackend backend, int cols, int rows) {
+        if ((cols == 0) != (rows == 0) || cols < 0 || cols > 0xffff || rows < 0 || rows > 0xffff) {
+            throw new IllegalArgumentException("console size " + cols + "x" + rows);
+        }
         this.backend = backend;
+        this.cols = cols;
+        this.rows = rows;
     }
 
     /** {@code kick} makes the I/O thread process queue 0 (the transport's doorbell for it). */
@@ -64,7 +81,8 @@ public final class VirtioConsole implements VirtioDevice {
         return VirtioFeatures.bit(VirtioFeatures.VIRTIO_F_VERSION_1)
                 | VirtioFeatures.bit(VirtioFeatures.VIRTIO_F_INDIRECT_DESC)
                 | VirtioFeatures.bit(VirtioFeatures.VIRTIO_F_EVENT_IDX)
-                | VirtioFeatures.bit(F_EMERG_WRITE);
+                | VirtioFeatures.bit(F_EMERG_WRITE)
+                | (cols != 0 ? VirtioFeatures.bit(F_SIZE) : 0);
     }
 
     @Override
@@ -84,7 +102,25 @@ public final class VirtioConsole implements VirtioDevice {
 
     @Override
     public void readConfig(int offset, byte[] dst, int dstOff, int len) {
-        java.util.Arrays.fill(dst, dstOff, dstOff + len, (byte) 0); // cols, rows, max_nr_ports: 0; emerg_wr reads 0
+        // cols (le16 at 0), rows (le16 at 2); max_nr_ports (no MULTIPORT) and emerg_wr (write-only) read 0
+        byte[] cfg = new byte[CONFIG_BYTES];
+        cfg[0] = (byte) cols;
+        cfg[1] = (byte) (cols >>> 8);
+        cfg[2] = (byte) rows;
+        cfg[3] = (byte) (rows >>> 8);
+        for (int i = 0; i < len; i++) {
+            int o = offset + i;
+            dst[dstOff + i] = o >= 0 && o < CONFIG_BYTES ? cfg[o] : 0;
+        }
+    }
+
+    /**
+     * A sized console announces its configuration at DRIVER_OK: Linux reads cols and rows of a single-port console
+     * only on a configuration change notification, and applies them to hvc0 when the tty opens.
+     */
+    @Override
+    public boolean announceConfigAtDriverOk() {
+        return cols != 0;
     }
 
     @Override

@@ -82,7 +82,11 @@ class VirtioConsoleTest {
     }
 
     private void attach(ConsoleBackend backend) throws VirtQueueException {
-        device = new VirtioConsole(backend);
+        attach(backend, 0, 0);
+    }
+
+    private void attach(ConsoleBackend backend, int cols, int rows) throws VirtQueueException {
+        device = new VirtioConsole(backend, cols, rows);
         rxRing = new MockDriver(memory, 16, 0x100000, 4 * PcMemoryLayout.MIB, false);
         txRing = new MockDriver(memory, 16, 0x500000, 4 * PcMemoryLayout.MIB, false);
         rx = device.activate(VirtioConsole.RX, rxRing.configure(new VirtQueue(memory, VirtioConsole.QUEUE_SIZE), true),
@@ -256,5 +260,46 @@ class VirtioConsoleTest {
         assertThatThrownBy(() -> ConsoleConfig.parse("pipe=/tmp/x")).hasMessageContaining("unknown backend 'pipe'");
         assertThatThrownBy(() -> ConsoleConfig.parse("file=")).hasMessageContaining("needs a path");
         assertThat(ConsoleConfig.parse("socket=/run/c.sock").kind()).isEqualTo(ConsoleConfig.Kind.SOCKET);
+        assertThatThrownBy(() -> ConsoleConfig.parse("file=/tmp/x,cols=80")).hasMessageContaining("go together");
+        assertThatThrownBy(() -> ConsoleConfig.parse("file=/tmp/x,cols=0,rows=25"))
+                .hasMessageContaining("cols must be 1 to 65535");
+        assertThatThrownBy(() -> ConsoleConfig.parse("file=/tmp/x,cols=80,rows=65536"))
+                .hasMessageContaining("rows must be 1 to 65535");
+        assertThatThrownBy(() -> ConsoleConfig.parse("file=/tmp/x,cols=wide,rows=25"))
+                .hasMessageContaining("cols must be a number");
+        assertThatThrownBy(() -> ConsoleConfig.parse("file=/tmp/x,cols=80,cols=81,rows=2"))
+                .hasMessageContaining("cols given twice");
+        assertThatThrownBy(() -> ConsoleConfig.parse("file=/tmp/x,speed=9600"))
+                .hasMessageContaining("unknown option 'speed'");
+        assertThatThrownBy(() -> ConsoleConfig.parse("file=/tmp/x,raw")).hasMessageContaining("key=value");
+        ConsoleConfig sized = ConsoleConfig.parse("socket=/run/a,,b.sock,rows=50,cols=132");
+        assertThat(sized.path().toString()).isEqualTo("/run/a,b.sock");
+        assertThat(sized.cols()).isEqualTo(132);
+        assertThat(sized.rows()).isEqualTo(50);
+        assertThat(sized.hasSize()).isTrue();
+        assertThat(ConsoleConfig.parse("file=/tmp/x").hasSize()).isFalse();
+    }
+
+    @Test
+    void aSizedConsoleOffersSizeAndReportsColsAndRows() throws Exception {
+        attach(new Scripted(), 132, 50);
+        assertThat(device.deviceFeatures() & VirtioFeatures.bit(VirtioConsole.F_SIZE)).isNotZero();
+        assertThat(device.deviceFeatures() & VirtioFeatures.bit(VirtioConsole.F_MULTIPORT)).isZero();
+        assertThat(device.announceConfigAtDriverOk()).as("Linux reads the size on a config change only").isTrue();
+        assertThat(new VirtioConsole(new Scripted()).announceConfigAtDriverOk()).isFalse();
+        byte[] cfg = new byte[12];
+        device.readConfig(0, cfg, 0, 12);
+        assertThat(cfg).containsExactly(132, 0, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        byte[] rows = new byte[2];
+        device.readConfig(2, rows, 0, 2);
+        assertThat(rows).containsExactly(50, 0);
+        byte[] beyond = {9, 9, 9};
+        device.readConfig(11, beyond, 0, 3); // past the 12 bytes: zeros, no exception
+        assertThat(beyond).containsExactly(0, 0, 0);
+        byte[] wide = new byte[4];
+        new VirtioConsole(new Scripted(), 0xffff, 300).readConfig(0, wide, 0, 4);
+        assertThat(wide).containsExactly(0xff, 0xff, 0x2c, 0x01);
+        assertThatThrownBy(() -> new VirtioConsole(new Scripted(), 80, 0)).isInstanceOf(
+                IllegalArgumentException.class);
     }
 }

@@ -11,7 +11,8 @@ import org.jkvm.hypervisor.CpuidEntry;
  * family 6, model 2, stepping 0 (a model number no real Intel part uses, so no guest applies model-specific quirks),
  * brand "jkvm emu x86-64". Only what the emulator implements is advertised:
  * <ul>
- *   <li>leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, APIC, PGE, CMOV, PAT, CLFSH, FXSR, SSE, SSE2;
+ *   <li>leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, APIC, PGE, CMOV, PAT, CLFSH, MMX, FXSR, SSE, SSE2 (with SYSCALL,
+ *   the x86-64 baseline ISA level that glibc 2.36 and later check before running a program);
  *   ECX: CX16, x2APIC, TSC-deadline timer, hypervisor</li>
  *   <li>leaf 7 EBX: TSC_ADJUST (MSR 0x3b). With the invariant TSC it tells Linux the TSC needs no clocksource
  *   watchdog: it is host time, and a watchdog checking it against the PM timer misfires when the host delays the
@@ -29,7 +30,7 @@ import org.jkvm.hypervisor.CpuidEntry;
  * </ul>
  * Leaves 2 to 6 and 8 to 0x14 read as zeros (no cache descriptors, no MONITOR, no power management); the VMM
  * adds the topology leaf 0xB per vCPU.
- * Not advertised because not implemented yet: MMX, SSE3 and later, SEP
+ * Not advertised because not implemented yet: SSE3 and later, SEP
  * (SYSENTER), MTRR, MCE/MCA, RDTSCP, XSAVE, AVX, BMI, POPCNT. Leaf 1 EBX[31:24] (initial APIC ID) is 0; the VMM sets it per vCPU as on KVM.
  */
 public final class CpuModel {
@@ -38,7 +39,7 @@ public final class CpuModel {
     public static final String BRAND = "jkvm emu x86-64";
 
     public static final int LEAF1_EDX = 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9)
-            | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 19) | (1 << 24) | (1 << 25) | (1 << 26);
+            | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 19) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
     public static final int LEAF1_ECX = (1 << 13) | (1 << 21) | (1 << 24) | (1 << 31);
     public static final int EXT1_EDX = (1 << 11) | (1 << 20) | (1 << 26) | (1 << 29);
     public static final int EXT1_ECX = 1;

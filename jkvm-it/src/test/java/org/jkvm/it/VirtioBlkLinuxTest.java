@@ -27,11 +27,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Debian cloud kernel on the software CPU with two raw disks as virtio-blk PCI devices: the guest enumerates
- * PCI (host bridge, two virtio functions), loads virtio_pci and virtio_blk, sees /dev/vda (writable, 16 MiB, its
+ * The Debian cloud kernel on the software CPU with three raw disks as virtio-blk PCI devices, a virtio-rng and a
+ * virtio-console: the guest enumerates PCI, loads virtio_pci and virtio_blk, sees /dev/vda (writable, 16 MiB, its
  * serial) and /dev/vdb (read-only, 8 MiB), reads what the host put there, writes a small and a 1 MiB pattern that
  * must land in the host file, survives an unbind (device reset) and rebind of vda's driver, cannot write the
- * read-only disk, and completes through MSI-X. The monitor's
+ * read-only disk, discards a range (a hole in the host file), fills /dev/vdc whose image lies on a full 4 MiB
+ * tmpfs (I/O errors in the guest, jkvm runs on and powers off cleanly), reads /dev/hwrng, talks both ways over
+ * /dev/hvc0 and sees its size, and completes through MSI-X. The monitor's
  * query-pci, query-block and info pci describe the same devices. A boot takes one to two minutes, so the class
  * boots once (in {@link #bootOnce}) and each test checks one part of what that boot showed.
  */
@@ -39,12 +41,18 @@ class VirtioBlkLinuxTest {
     static final Path SCRIPTS = JkvmProcess.GUESTS.resolve("../../scripts").normalize();
     static final long VDA_BYTES = 16L << 20;
     static final long VDB_BYTES = 8L << 20;
+    static final long VDC_BYTES = 64L << 20;
+    static final String TMPFS_SIZE = "4m";
     static final Pattern VALUE = Pattern.compile("^([A-Z][A-Za-z0-9_:.-]*)=(.*?)\\r?$", Pattern.MULTILINE);
 
     @TempDir
     static Path dir;
     static Path vda;
     static Path vdb;
+    static Path tmpfs;
+    static boolean mounted;
+    static Path vdc;
+    static boolean aliveAfterFullDisk;
     static byte[] vdbBefore;
     static String console;
     static String stderr;
@@ -96,15 +104,23 @@ class VirtioBlkLinuxTest {
         Files.write(vda, image(VDA_BYTES, "JKVM-HOST-HEADER", 1));
         vdbBefore = image(VDB_BYTES, "JKVM-READONLY-IMG", 2);
         Files.write(vdb, vdbBefore);
+        tmpfs = Files.createDirectories(dir.resolve("tmpfs"));
+        exec(30, "mount", "-t", "tmpfs", "-o", "size=" + TMPFS_SIZE, "jkvm-it-full", tmpfs.toString());
+        mounted = true;
+        vdc = tmpfs.resolve("full.img");
+        try (var f = new java.io.RandomAccessFile(vdc.toFile(), "rw")) {
+            f.setLength(VDC_BYTES); // sparse: the tmpfs fills up after about 4 MiB of writes
+        }
 
         Path sock = dir.resolve("qmp.sock");
         Path hvc = dir.resolve("hvc0.sock");
         try (JkvmProcess p = JkvmProcess.start("run", "--accel", "emu", "--memory", "512M", "--cpus", "2", "--rng",
-                "--console-dev", "socket=" + hvc,
+                "--console-dev", "socket=" + hvc + ",cols=132,rows=50",
                 "--kernel", images.resolve("vmlinuz").toString(), "--initrd", initrd.toString(),
                 "--cmdline", "console=ttyS0 panic=0",
                 "--disk", "path=" + vda + ",serial=jkvm-serial-1",
                 "--disk", "path=" + vdb + ",readonly=on,id=ro0",
+                "--disk", "path=" + vdc + ",id=full0",
                 "--qmp", "unix:" + sock + ",server=on,wait=off")) {
             p.stdin().close();
             try (QmpClient qmp = QmpSupport.connect(sock, 60)) {
@@ -136,6 +152,7 @@ class VirtioBlkLinuxTest {
                 assertThat(p.awaitOutput("VIRTIO-BLK-SCRIPT=done", 600)).as(p.stderr()).isTrue();
                 queryBlockstats = QmpSupport.cmd(qmp, "query-blockstats").get("return");
             }
+            aliveAfterFullDisk = p.process().isAlive();
             exitCode = p.waitFor(600);
             console = p.stdout();
             stderr = p.stderr();
@@ -149,6 +166,9 @@ class VirtioBlkLinuxTest {
 
     @AfterAll
     static void cleanUp() throws Exception {
+        if (mounted) {
+            exec(30, "umount", tmpfs.toString());
+        }
         if (vda != null) {
             Files.deleteIfExists(vda);
             Files.deleteIfExists(vdb);
@@ -169,7 +189,8 @@ class VirtioBlkLinuxTest {
         assertThat(values).containsEntry("PCI-0000:00:00.0", "0x8086:0x29c0:0x060000")
                 .containsEntry("PCI-0000:00:01.0", "0x1af4:0x1042:0x010000")
                 .containsEntry("PCI-0000:00:02.0", "0x1af4:0x1042:0x010000")
-                .containsEntry("PCI-0000:00:03.0", "0x1af4:0x1044:0x00ff00");
+                .containsEntry("PCI-0000:00:03.0", "0x1af4:0x1042:0x010000")
+                .containsEntry("PCI-0000:00:04.0", "0x1af4:0x1044:0x00ff00");
         assertThat(console).contains("ACPI: PCI Root Bridge [PCI0]")
                 .contains("MMCONFIG at [mem 0xe0000000-0xe00fffff] reserved");
     }
@@ -233,9 +254,46 @@ class VirtioBlkLinuxTest {
 
     @Test
     void hvc0TalksToTheConsoleSocket() {
-        assertThat(values).containsEntry("PCI-0000:00:04.0", "0x1af4:0x1043:0x078000").containsEntry("HVC0", "present");
+        assertThat(values).containsEntry("PCI-0000:00:05.0", "0x1af4:0x1043:0x078000").containsEntry("HVC0", "present");
         assertThat(hvcFromGuest).isEqualTo("GUEST-TO-HOST-VIA-HVC0\n");
         assertThat(values).containsEntry("HVC-RX", "HOST-TO-GUEST-VIA-HVC0");
+        assertThat(values).as("cols=132,rows=50: stty size prints rows, then columns").containsEntry("HVC-SIZE",
+                "50 132");
+    }
+
+    @Test
+    void discardPunchesAHoleThatReadsAsZeros() throws Exception {
+        assertThat(Long.parseLong(values.get("VDA-DISCARD-MAX"))).as("the driver saw VIRTIO_BLK_F_DISCARD")
+                .isPositive();
+        assertThat(Long.parseLong(values.get("VDA-WRITE-ZEROES-MAX"))).as("and VIRTIO_BLK_F_WRITE_ZEROES")
+                .isPositive();
+        assertThat(values).containsEntry("VDA-DISCARD-STATUS", "0");
+        assertThat(values.get("VDA-DISCARDED-MD5")).isEqualTo(values.get("ZERO-MD5"));
+        byte[] disk = Files.readAllBytes(vda);
+        assertThat(Arrays.copyOfRange(disk, 4 << 20, 5 << 20)).as("the host file's discarded range")
+                .isEqualTo(new byte[1 << 20]);
+        byte[] original = image(VDA_BYTES, "JKVM-HOST-HEADER", 1);
+        assertThat(Arrays.copyOfRange(disk, 3 << 20, 4 << 20)).as("the MiB before it is the image's own")
+                .isEqualTo(Arrays.copyOfRange(original, 3 << 20, 4 << 20));
+        assertThat(Arrays.copyOfRange(disk, 5 << 20, 6 << 20)).as("the MiB after it too")
+                .isEqualTo(Arrays.copyOfRange(original, 5 << 20, 6 << 20));
+        assertThat(queryBlockstats.get(0).get("stats").get("unmap_operations").asLong()).isPositive();
+    }
+
+    @Test
+    void aFullHostDiskGivesTheGuestIoErrorsAndTheMachinePowersOffCleanly() {
+        assertThat(values).containsEntry("FULL_FAILED", "1");
+        int written = Integer.parseInt(values.get("FULL_CHUNKS_WRITTEN"));
+        assertThat(written).as("64 KiB chunks before the 4 MiB tmpfs was full").isBetween(8, 64);
+        assertThat(Integer.parseInt(values.get("FULL_IOERR_LOGGED"))).as("the kernel logged the I/O error")
+                .isPositive();
+        assertThat(values.get("FULL_READ_AFTER")).as("the disk still reads after the errors")
+                .isEqualTo(values.get("CHUNK_MD5"));
+        assertThat(aliveAfterFullDisk).isTrue();
+        assertThat(exitCode).as("powered off cleanly after the errors").isZero();
+        assertThat(stderr).doesNotContain("needs reset").doesNotContain("Exception");
+        JsonNode full = queryBlockstats.get(2).get("stats");
+        assertThat(full.get("failed_wr_operations").asLong()).as("the ENOSPC writes counted").isPositive();
     }
 
     @Test
@@ -247,7 +305,7 @@ class VirtioBlkLinuxTest {
     @Test
     void monitorDescribesTheSameDevices() {
         JsonNode devices = queryPci.get(0).get("devices");
-        assertThat(devices).as("host bridge, two disks, the rng, the console").hasSize(5);
+        assertThat(devices).as("host bridge, three disks, the rng, the console").hasSize(6);
         assertThat(devices.get(0).get("class_info").get("desc").asText()).isEqualTo("Host bridge");
         JsonNode ro = devices.get(2);
         assertThat(ro.get("id").get("vendor").asInt()).isEqualTo(0x1af4);
@@ -260,7 +318,7 @@ class VirtioBlkLinuxTest {
         assertThat(bar.get("mem_type_64").asBoolean()).isTrue();
         assertThat(bar.get("address").asLong()).isGreaterThanOrEqualTo(1L << 32);
 
-        assertThat(queryBlock).hasSize(2);
+        assertThat(queryBlock).hasSize(3);
         JsonNode a = queryBlock.get(0).get("inserted");
         assertThat(a.get("file").asText()).isEqualTo(vda.toString());
         assertThat(a.get("ro").asBoolean()).isFalse();

@@ -40,6 +40,15 @@ public interface VirtioDevice {
      */
     QueueHandler activate(int index, VirtQueue queue, long negotiatedFeatures);
 
+    /**
+     * Whether the transport sends a configuration change notification once the driver has set DRIVER_OK. For a
+     * device whose driver reads part of the configuration only on such a notification: Linux's virtio_console reads
+     * a single-port console's cols and rows only in its configuration change handler. Default: no.
+     */
+    default boolean announceConfigAtDriverOk() {
+        return false;
+    }
+
     /** A short name for messages and the monitor ("virtio-blk"). */
     String name();
 

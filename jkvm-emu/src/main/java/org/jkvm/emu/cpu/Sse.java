@@ -8,7 +8,7 @@ package org.jkvm.emu.cpu;
  * and MXCSR in {@link FxSave}.
  *
  * <p>Availability (SDM vol. 3A 13.1.4, table 2-4 of vol. 2): #UD when CR0.EM is set or CR4.OSFXSR clear, #NM when
- * CR0.TS is set. MMX forms (no mandatory prefix on the integer opcodes) raise #UD: this CPU model has no MMX.
+ * CR0.TS is set. The MMX forms (no mandatory prefix on the integer opcodes) are {@link Mmx}'s.
  */
 public final class Sse {
     /** Mandatory prefix classes. */
@@ -93,8 +93,16 @@ public final class Sse {
             FxSave.group15(c, d);
             return;
         }
-        check(c);
         int pfx = prefix(d);
+        if (pfx == NP && Mmx.isMmxOpcode(op)) {
+            Mmx.exec(c, d, op); // MMX registers: its own checks (CR4.OSFXSR not needed)
+            return;
+        }
+        if (op == 0xd6 && (pfx == PF3 || pfx == PF2)) {
+            Mmx.movq2dq(c, d, pfx == PF3);
+            return;
+        }
+        check(c);
         if ((op >= 0x60 && op <= 0x7f) || op >= 0xd0 || op == 0xc4 || op == 0xc5) {
             if (op == 0x6e || op == 0x7e || op == 0x6f || op == 0x7f || op == 0xd6 || op == 0xd7 || op == 0xe7
                     || op == 0xf7 || op == 0x77) {

@@ -54,7 +54,8 @@ public final class SseFloat {
             }
             case 0x2a -> {
                 if (ps) {
-                    throw Sse.ud(c);
+                    Mmx.convert(c, d, op, pfx == Sse.P66); // CVTPI2PS, CVTPI2PD
+                    return;
                 }
                 long v = Executor.readE(c, d, d.osz == 8 ? 8 : 4);
                 if (d.osz != 8) {
@@ -67,7 +68,8 @@ public final class SseFloat {
             }
             case 0x2c, 0x2d -> {
                 if (ps) {
-                    throw Sse.ud(c);
+                    Mmx.convert(c, d, op, pfx == Sse.P66); // CVT(T)PS2PI, CVT(T)PD2PI
+                    return;
                 }
                 int fmt = pfx == Sse.PF3 ? SINGLE : DOUBLE;
                 long v = Sse.srcLow(c, d, fmt == SINGLE ? 4 : 8);

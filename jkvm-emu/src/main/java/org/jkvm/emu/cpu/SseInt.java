@@ -170,6 +170,33 @@ public final class SseInt {
         x[r + 1] = shift(kind, x[r + 1], bits, count);
     }
 
+    /**
+     * PSRLW/D/Q (sub-opcode 2), PSRAW/D (4), PSLLW/D/Q (6) by {@code count} on one 64-bit register (MMX groups
+     * 12-14); the caller has checked the sub-opcode.
+     */
+    static long shiftImm64(int op, int sub, long v, long count) {
+        int bits = op == 0x71 ? 16 : op == 0x72 ? 32 : 64;
+        int kind = sub == 2 ? 0 : sub == 4 ? 1 : 2;
+        return shift(kind, v, bits, count);
+    }
+
+    /**
+     * The MMX form of a packed integer instruction ({@code op} of the 0F map, no prefix) on 64-bit operands: the
+     * destination {@code a} and the source {@code b}. Unpacks interleave the low (PUNPCKL*) or high (PUNPCKH*)
+     * halves, packs put {@code a}'s elements in the low half and {@code b}'s in the high half, shifts take
+     * their count from all of {@code b}.
+     */
+    static long mmxOp(Cpu c, int op, long a, long b) {
+        return switch (op) {
+            case 0x60, 0x61, 0x62 -> interleave(a, b, 8 << (op - 0x60), false);
+            case 0x68, 0x69, 0x6a -> interleave(a, b, 8 << (op - 0x68), true);
+            case 0x63, 0x67, 0x6b -> pack(op, a, b);
+            case 0xd1, 0xd2, 0xd3, 0xe1, 0xe2, 0xf1, 0xf2, 0xf3 ->
+                    shift(op < 0xe0 ? 0 : op < 0xf0 ? 1 : 2, a, 8 << (op & 3), b);
+            default -> lane(c, op, a, b);
+        };
+    }
+
     /** Shifts each element: kind 0 logical right, 1 arithmetic right, 2 left; counts above the width saturate. */
     private static long shift(int kind, long v, int bits, long count) {
         if (Long.compareUnsigned(count, bits - 1) > 0) {

@@ -592,6 +592,9 @@ public final class VirtioPciDevice implements PciDevice {
             for (int q = 0; q < numQueues; q++) {
                 hooks.kick(q); // buffers made available before DRIVER_OK are processed now
             }
+            if (device.announceConfigAtDriverOk()) {
+                interruptConfig();
+            }
         }
     }
 

@@ -26,6 +26,12 @@ class VirtioPciDeviceTest {
     /** A two-queue test device: completes every chain with 0 bytes written; 8 bytes of config "ABCDEFGH". */
     static final class CompletingDevice implements VirtioDevice {
         int activations;
+        boolean announce;
+
+        @Override
+        public boolean announceConfigAtDriverOk() {
+            return announce;
+        }
 
         @Override
         public int deviceType() {
@@ -292,6 +298,32 @@ class VirtioPciDeviceTest {
         setCommon(QUEUE_SELECT, 2, 0);
         assertThat(common(QUEUE_ENABLE, 2)).isZero();
         assertThat(common(QUEUE_MSIX_VECTOR, 2)).isEqualTo(NO_VECTOR);
+    }
+
+    @Test
+    void aDeviceMayAnnounceItsConfigurationAtDriverOk() {
+        device.announce = true;
+        enableMsix();
+        negotiate(OFFERED);
+        setCommon(CONFIG_MSIX_VECTOR, 2, 2);
+        setUpQueue(0, 0x100000, 0);
+        assertThat(msis).as("nothing before DRIVER_OK").isEmpty();
+        setCommon(DEVICE_STATUS, 1, 0xf);
+        assertThat(msis).as("the configuration vector, once").containsExactly("fee00000/66");
+        setCommon(DEVICE_STATUS, 1, 0xf); // DRIVER_OK again: not a transition
+        assertThat(msis).hasSize(1);
+    }
+
+    @Test
+    void aDeviceAnnouncesThroughTheIsrWithoutMsix() {
+        device.announce = true;
+        negotiate(OFFERED);
+        setUpQueue(0, 0x100000, NO_VECTOR);
+        assertThat(intx[0]).isFalse();
+        setCommon(DEVICE_STATUS, 1, 0xf);
+        assertThat(intx[0]).isTrue();
+        assertThat(pci.barRead(BAR, ISR_OFFSET, 1)).isEqualTo(ISR_CONFIG);
+        assertThat(intx[0]).as("reading the ISR clears it").isFalse();
     }
 
     @Test

@@ -126,7 +126,7 @@ public final class PciPlatform {
                     throw new HypervisorException("--console-dev " + console.get().kind().name().toLowerCase()
                             + "=" + console.get().path() + ": " + e.getMessage(), e);
                 }
-                VirtioConsole device = new VirtioConsole(backend);
+                VirtioConsole device = new VirtioConsole(backend, console.get().cols(), console.get().rows());
                 this.console = device;
                 Plugged p = plug(vm, memory, irqs, allocator, device, CLASS_COMMUNICATION, "");
                 device.setInputKick(p.queueEvents()[VirtioConsole.RX]::signal);
