@@ -22,6 +22,9 @@ public final class Tap implements AutoCloseable {
     static final long TUNGETIFF = Ioctl.ior('T', 210, 4);
     static final long TUNSETOFFLOAD = Ioctl.iow('T', 208, 4);
     static final long TUNSETVNETHDRSZ = Ioctl.iow('T', 216, 4);
+    static final long TUNSETQUEUE = Ioctl.iow('T', 217, 4);
+    public static final int IFF_ATTACH_QUEUE = 0x0200;
+    public static final int IFF_DETACH_QUEUE = 0x0400;
     public static final int IFF_TAP = 0x0002;
     public static final int IFF_MULTI_QUEUE = 0x0100;
     public static final int IFF_NO_PI = 0x1000;
@@ -155,6 +158,18 @@ public final class Tap implements AutoCloseable {
      */
     public int setOffload(int tunFlags) {
         return Libc.ioctlRaw(fd, TUNSETOFFLOAD, tunFlags);
+    }
+
+    /**
+     * TUNSETQUEUE: attaches this queue of a multi-queue TAP to the device (the kernel steers frames to it) or
+     * detaches it; 0 or {@code -errno}.
+     */
+    public int setQueueAttached(boolean attached) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = arena.allocate(IFREQ_BYTES, 8);
+            ifr.set(ValueLayout.JAVA_SHORT, IFR_FLAGS, (short) (attached ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE));
+            return Libc.ioctlRaw(fd, TUNSETQUEUE, ifr.address());
+        }
     }
 
     /** readv(2) of one frame (virtio-net header first); bytes read, or {@code -errno} (EAGAIN: none waiting). */
