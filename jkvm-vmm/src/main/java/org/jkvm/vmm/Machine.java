@@ -73,7 +73,7 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
             vm = createdVm;
             vm.setMemory(memory);
             devices = new DeviceManager(vm, memory, layout, consoleOutput, this, Clock.systemUTC(), config.disks(),
-                    Math.min(config.cpus(), MAX_DISK_QUEUES), config.rng(), config.console());
+                    Math.min(config.cpus(), MAX_DISK_QUEUES), config.rng(), config.console(), config.nets());
             devicesBuilt = devices;
 
             AcpiImage acpi = AcpiTables.build(AcpiConfig.pc(config.cpus()).withHpet(devices.hpetGpa()),
