@@ -302,20 +302,23 @@ public final class VirtioNet implements VirtioDevice {
 
     private boolean control(VirtQueue queue, DescriptorChain c) throws VirtQueueException {
         boolean completed = false;
-        while (queue.pop(c)) {
-            int ack = command(c);
-            if (c.writableBytes() < 1) {
-                stats.ctrlErrors++;
-                queue.addUsed(c.head(), 0);
-            } else {
-                if (ack != VIRTIO_NET_OK) {
+        do {
+            queue.disableNotification();
+            while (queue.pop(c)) {
+                int ack = command(c);
+                if (c.writableBytes() < 1) {
                     stats.ctrlErrors++;
+                    queue.addUsed(c.head(), 0);
+                } else {
+                    if (ack != VIRTIO_NET_OK) {
+                        stats.ctrlErrors++;
+                    }
+                    c.writeWritableByte(0, (byte) ack);
+                    queue.addUsed(c.head(), 1);
                 }
-                c.writeWritableByte(0, (byte) ack);
-                queue.addUsed(c.head(), 1);
+                completed = true;
             }
-            completed = true;
-        }
+        } while (queue.enableNotification()); // with EVENT_IDX this moves avail_event: the next command kicks
         return completed && queue.needsNotification();
     }
 

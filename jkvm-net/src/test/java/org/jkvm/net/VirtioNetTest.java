@@ -425,7 +425,7 @@ class VirtioNetTest {
         long ack = ring.alloc(1, 1);
         memory.writeByte(ack, (byte) 0x55);
         ring.add(Buf.in(out, b.length), Buf.out(ack, 1));
-        ring.publish();
+        assertThat(ring.publish()).as("the device asks for a kick for every command").isTrue();
         handler.process();
         MockDriver.Used u = ring.popUsed();
         assertThat(u.len()).isEqualTo(1);
