@@ -20,8 +20,12 @@ echo "PING-STATUS=$?"
 echo "PING-RECEIVED=$(grep -o '[0-9]* packets received' /tmp/ping.txt | cut -d' ' -f1)"
 echo "PING-RTT=$(grep -o 'min/avg/max = [0-9./]*' /tmp/ping.txt | cut -d' ' -f3)"
 
-# host -> guest: the host sends its file when we connect; nc ends when the host closes (stdin never ends)
-sleep 600 | $bb nc 10.0.2.1 5001 > /tmp/fromhost
+# host -> guest: the host sends its file when we connect. busybox nc stops at the first end of file on either side,
+# so its stdin is a FIFO held open here (never at EOF): it ends when the host closes.
+mkfifo /tmp/noeof
+exec 3<>/tmp/noeof
+$bb nc 10.0.2.1 5001 <&3 > /tmp/fromhost
+exec 3>&-
 echo "FROMHOST-BYTES=$(wc -c < /tmp/fromhost)"
 echo "FROMHOST-SHA256=$($bb sha256sum /tmp/fromhost | cut -d' ' -f1)"
 # guest -> host: 4 MiB of random data
