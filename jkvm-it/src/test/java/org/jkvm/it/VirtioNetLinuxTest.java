@@ -44,6 +44,8 @@ class VirtioNetLinuxTest {
     static final String NS = "jkvm-nettest-" + ProcessHandle.current().pid();
     static final String TAP = "jtap0";
     static final int FROM_HOST_BYTES = 2 << 20;
+    static final java.util.regex.Pattern VALUE =
+            java.util.regex.Pattern.compile("^([A-Z][A-Z0-9_-]*)=(.*?)\\r?$", java.util.regex.Pattern.MULTILINE);
 
     @TempDir
     static Path dir;
@@ -157,7 +159,15 @@ class VirtioNetLinuxTest {
             console = p.stdout();
             stderr = p.stderr();
         }
-        values = DebianGuest.values(console);
+        values = new java.util.LinkedHashMap<>();
+        java.util.regex.Matcher m = VALUE.matcher(console);
+        while (m.find()) {
+            values.put(m.group(1), m.group(2));
+        }
+        // kept for a look after the run (the guest's console and jkvm's stderr)
+        Files.writeString(Path.of("target/virtio-net-linux-console.txt"), console + "
+--- stderr ---
+" + stderr);
     }
 
     @AfterAll
