@@ -165,9 +165,7 @@ class VirtioNetLinuxTest {
             values.put(m.group(1), m.group(2));
         }
         // kept for a look after the run (the guest's console and jkvm's stderr)
-        Files.writeString(Path.of("target/virtio-net-linux-console.txt"), console + "
---- stderr ---
-" + stderr);
+        Files.writeString(Path.of("target/virtio-net-linux-console.txt"), console + "\n--- stderr ---\n" + stderr);
     }
 
     @AfterAll
