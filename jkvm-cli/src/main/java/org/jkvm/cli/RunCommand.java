@@ -20,6 +20,7 @@ import org.jkvm.api.qmp.QmpServer;
 import org.jkvm.api.qmp.VmCommands;
 import org.jkvm.block.DiskConfig;
 import org.jkvm.console.ConsoleConfig;
+import org.jkvm.net.NetConfig;
 import org.jkvm.hypervisor.HypervisorException;
 import org.jkvm.kvm.backend.KvmHypervisor;
 import org.jkvm.loader.KernelLoadException;
@@ -107,6 +108,14 @@ final class RunCommand implements Callable<Integer> {
                     + " while no client is connected); file=PATH: the output is appended to the file."
                     + " cols=N,rows=N: the console's size (hvc0's window size in the guest)."})
     String consoleDev;
+
+    @Option(names = "--net", paramLabel = "tap[,ifname=NAME][,mac=MAC][,vhost=on|off][,queues=N][,id=ID]",
+            description = {"A virtio-net PCI device on a TAP device, after the console. Repeatable. jkvm creates the"
+                    + " TAP (needs root or CAP_NET_ADMIN), or attaches to an existing one named ifname. mac: the"
+                    + " guest's address (default 52:54:00:12:34:56 plus the NIC's index); queues: queue pairs"
+                    + " (a multi-queue TAP above 1); id: a name for the monitor (default netN)."
+                    + " vhost=on is not implemented."})
+    List<String> nets = new ArrayList<>();
 
     @Option(names = "--name", paramLabel = "NAME", description = "The VM's name (QEMU's -name; query-name).")
     String name;
@@ -235,8 +244,36 @@ final class RunCommand implements Callable<Integer> {
         if (diskConfigs.size() + (rng ? 1 : 0) + (console.isPresent() ? 1 : 0) > VmConfig.MAX_DISKS) {
             return usage("--rng/--console-dev: no PCI slot left after " + diskConfigs.size() + " disks");
         }
+        List<NetConfig> netConfigs = new ArrayList<>();
+        java.util.Set<String> netNames = new java.util.HashSet<>();
+        for (String n : nets) {
+            NetConfig nc;
+            try {
+                nc = NetConfig.parse(n);
+            } catch (IllegalArgumentException e) {
+                return usage("--net " + n + ": " + e.getMessage());
+            }
+            String nicName = nc.id().orElse("net" + netConfigs.size());
+            if (!netNames.add(nicName)) {
+                return usage("--net " + n + ": duplicate id '" + nicName + "'");
+            }
+            if (nc.vhost()) {
+                if (choice.hypervisor() instanceof KvmHypervisor) {
+                    choice.hypervisor().close();
+                    return usage("--net " + n + ": vhost=on: vhost-net not implemented (use vhost=off: jkvm's"
+                            + " own data path)");
+                }
+                err().println("jkvm: --net " + n + ": vhost=on needs the kvm backend (vhost-net not implemented);"
+                        + " the emu backend uses jkvm's own data path");
+            }
+            netConfigs.add(nc);
+        }
+        if (diskConfigs.size() + (rng ? 1 : 0) + (console.isPresent() ? 1 : 0) + netConfigs.size()
+                > VmConfig.MAX_DISKS) {
+            return usage("--net: no PCI slot left for " + netConfigs.size() + " NICs");
+        }
         VmConfig config = new VmConfig(kernel, Optional.ofNullable(initrd), cmdline, cpus, memoryBytes, rebootAction,
-                diskConfigs, rng, console);
+                diskConfigs, rng, console, netConfigs);
         return boot(config, new VmSupervisor.Identity(Optional.ofNullable(name), vmUuid), qmpAddresses, choice);
     }
 

@@ -13,6 +13,8 @@ public final class Epoll implements AutoCloseable {
     public static final int EPOLLOUT = 0x004;
     public static final int EPOLLERR = 0x008;
     public static final int EPOLLHUP = 0x010;
+    /** Edge-triggered: reported when the descriptor becomes ready, not while it stays ready. */
+    public static final int EPOLLET = 1 << 31;
     /** struct epoll_event is packed on x86_64: u32 events, u64 data. */
     private static final long EVENT_SIZE = 12;
 

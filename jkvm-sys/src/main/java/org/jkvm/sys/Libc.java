@@ -201,6 +201,20 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), -1);
     }
 
+    private static final class READV {
+        static final MethodHandle H = errnoHandle("readv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1);
+    }
+
+    private static final class WRITEV {
+        static final MethodHandle H = errnoHandle("writev",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1);
+    }
+
+    private static final class SETNS {
+        static final MethodHandle H = errnoHandle("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    }
+
     private static final class FDATASYNC {
         static final MethodHandle H = errnoHandle("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
     }
@@ -664,6 +678,50 @@ public final class Libc {
             MemorySegment st = callState();
             long r = (long) PWRITEV.H.invokeExact(st, fd, iov, iovcnt, offset);
             return r < 0 ? -errno(st) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * readv(2): {@code iovcnt} struct iovec at {@code iov}; returns bytes read or {@code -errno} (EAGAIN on an empty
+     * non-blocking descriptor). Allocates nothing: the receive path of a network device.
+     */
+    public static long readvRaw(int fd, MemorySegment iov, int iovcnt) {
+        try {
+            MemorySegment st = callState();
+            long r = (long) READV.H.invokeExact(st, fd, iov, iovcnt);
+            return r < 0 ? -errno(st) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** writev(2); returns bytes written or {@code -errno}. Allocates nothing: the transmit path of a network device. */
+    public static long writevRaw(int fd, MemorySegment iov, int iovcnt) {
+        try {
+            MemorySegment st = callState();
+            long r = (long) WRITEV.H.invokeExact(st, fd, iov, iovcnt);
+            return r < 0 ? -errno(st) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** setns(2) namespace type: a network namespace. */
+    public static final int CLONE_NEWNET = 0x40000000;
+
+    /**
+     * setns(2): moves the calling thread into the namespace {@code nsFd} refers to (of type {@code nsType}, e.g.
+     * {@link #CLONE_NEWNET}); a network namespace applies to the sockets and TAP devices the thread creates after.
+     */
+    public static void setns(int nsFd, int nsType) {
+        try {
+            MemorySegment st = callState();
+            int r = (int) SETNS.H.invokeExact(st, nsFd, nsType);
+            if (r < 0) {
+                throw new NativeException("setns(fd " + nsFd + ")", errno(st));
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }

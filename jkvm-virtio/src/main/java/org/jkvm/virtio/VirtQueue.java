@@ -366,6 +366,36 @@ public final class VirtQueue {
     }
 
     /**
+     * Writes used element {@code nextUsed() + offset} without publishing it (QEMU's {@code virtqueue_fill}), for a
+     * device whose one reply spans several chains (virtio-net's mergeable receive buffers, 5.1.6.3.2: the driver
+     * must see them used together); {@link #publishUsed} then makes them visible with one release store.
+     */
+    public void fillUsed(int offset, int head, long writtenBytes) {
+        if (!ready) {
+            throw new IllegalStateException("queue is not ready");
+        }
+        if (offset < 0 || offset >= size || head < 0 || head >= size || writtenBytes < 0
+                || writtenBytes > 0xffffffffL) {
+            throw new IllegalArgumentException("used element +" + offset + " head " + head + " len " + writtenBytes);
+        }
+        long elem = Virtq.USED_RING + (long) Virtq.USED_ELEM_SIZE * ((nextUsed + offset) & (size - 1));
+        used.set(INT, elem, head);
+        used.set(INT, elem + 4, (int) writtenBytes);
+    }
+
+    /** Publishes the {@code count} elements {@link #fillUsed} wrote: the used index moves once (release store). */
+    public void publishUsed(int count) {
+        if (!ready) {
+            throw new IllegalStateException("queue is not ready");
+        }
+        if (count < 0 || count > size) {
+            throw new IllegalArgumentException("publish " + count + " used elements on a queue of " + size);
+        }
+        nextUsed = (nextUsed + count) & 0xffff;
+        INDEX.setRelease(used, (long) Virtq.USED_IDX, (short) nextUsed);
+    }
+
+    /**
      * Whether the driver wants a used-buffer notification for what {@link #addUsed} published since the last call
      * (section 2.7.7.2): with VIRTIO_F_EVENT_IDX, if the used index crossed {@code used_event}
      * ({@link Virtq#needEvent}); otherwise unless the driver set VIRTQ_AVAIL_F_NO_INTERRUPT.

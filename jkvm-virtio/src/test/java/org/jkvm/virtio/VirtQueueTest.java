@@ -44,6 +44,30 @@ class VirtQueueTest {
     }
 
     @Test
+    void filledUsedElementsAppearTogetherWhenPublished() throws Exception {
+        DescriptorChain c = queue.newChain();
+        int[] heads = new int[3];
+        for (int i = 0; i < 3; i++) {
+            heads[i] = driver.add(Buf.out(driver.alloc(64, 8), 64));
+        }
+        driver.publish();
+        for (int i = 0; i < 3; i++) {
+            assertThat(queue.pop(c)).isTrue();
+            queue.fillUsed(i, c.head(), 10 + i);
+        }
+        assertThat(driver.usedIdx()).as("nothing visible before publishUsed").isZero();
+        queue.publishUsed(3);
+        assertThat(driver.usedIdx()).isEqualTo(3);
+        for (int i = 0; i < 3; i++) {
+            MockDriver.Used u = driver.popUsed();
+            assertThat(u.head()).isEqualTo(heads[i]);
+            assertThat(u.len()).isEqualTo(10 + i);
+        }
+        assertThatThrownBy(() -> queue.fillUsed(16, 0, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> queue.publishUsed(17)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void emptyQueuePopsNothing() throws Exception {
         assertThat(queue.pop(chain)).isFalse();
         assertThat(queue.hasAvailable()).isFalse();

@@ -107,7 +107,7 @@ public final class Machine implements PlatformEvents, VcpuRunner.Outcome, AutoCl
             vm = createdVm;
             vm.setMemory(memory);
             devices = new DeviceManager(vm, memory, layout, consoleOutput, this, Clock.systemUTC(), config.disks(),
-                    Math.min(config.cpus(), MAX_DISK_QUEUES), config.rng(), config.console());
+                    Math.min(config.cpus(), MAX_DISK_QUEUES), config.rng(), config.console(), config.nets());
             devicesBuilt = devices;
 
             List<CpuidEntry> cpuid = hypervisor.supportedCpuid();

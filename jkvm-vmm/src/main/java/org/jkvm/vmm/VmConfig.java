@@ -10,10 +10,11 @@ import java.util.Optional;
  * @param disks       virtio-blk disks, in PCI slot order (slot 1 first)
  * @param rng         a virtio-rng device (the host's getrandom) after the disks
  * @param console     a virtio-console device (hvc0) after the rng, to a socket or a file
+ * @param nets        virtio-net devices on TAPs, after the console
  */
 public record VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int cpus, long memoryBytes,
                        RebootAction reboot, java.util.List<org.jkvm.block.DiskConfig> disks, boolean rng,
-                       Optional<org.jkvm.console.ConsoleConfig> console) {
+                       Optional<org.jkvm.console.ConsoleConfig> console, java.util.List<org.jkvm.net.NetConfig> nets) {
     /** What happens when the guest resets the machine. */
     public enum RebootAction {
         /** jkvm exits with status 0, as QEMU's -no-reboot. */
@@ -27,9 +28,17 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int c
             throw new IllegalArgumentException("--cpus must be at least 1");
         }
         disks = java.util.List.copyOf(disks);
-        if (disks.size() + (rng ? 1 : 0) + (console.isPresent() ? 1 : 0) > MAX_DISKS) {
+        nets = java.util.List.copyOf(nets);
+        if (disks.size() + (rng ? 1 : 0) + (console.isPresent() ? 1 : 0) + nets.size() > MAX_DISKS) {
             throw new IllegalArgumentException("at most " + MAX_DISKS + " PCI devices (slots 1-31)");
         }
+    }
+
+    /** A VM without NICs. */
+    public VmConfig(Path kernel, Optional<Path> initrd, String cmdline, int cpus, long memoryBytes,
+                    RebootAction reboot, java.util.List<org.jkvm.block.DiskConfig> disks, boolean rng,
+                    Optional<org.jkvm.console.ConsoleConfig> console) {
+        this(kernel, initrd, cmdline, cpus, memoryBytes, reboot, disks, rng, console, java.util.List.of());
     }
 
     /** A VM with {@code disks} and no other PCI device. */

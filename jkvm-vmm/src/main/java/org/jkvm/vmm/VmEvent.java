@@ -59,6 +59,17 @@ public sealed interface VmEvent {
         }
     }
 
+    /**
+     * The guest changed a NIC's receive filter (QEMU's NIC_RX_FILTER_CHANGED): sent once, then again only after
+     * the monitor has asked query-rx-filter for that NIC.
+     */
+    record NicRxFilterChanged(String nic, String path) implements VmEvent {
+        @Override
+        public String name() {
+            return "NIC_RX_FILTER_CHANGED";
+        }
+    }
+
     /** Receives events; called on whichever thread caused the event, so it must return promptly. */
     @FunctionalInterface
     interface Listener {

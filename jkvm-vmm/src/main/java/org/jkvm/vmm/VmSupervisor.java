@@ -195,6 +195,7 @@ public final class VmSupervisor {
             Machine machine = restore != null
                     ? Machine.restore(config, hypervisor, console, restore.state(), restore.memoryFile())
                     : new Machine(config, hypervisor, console);
+            wireNics(machine);
             if (first) {
                 firstBoot.run();
                 first = false;
@@ -361,6 +362,58 @@ public final class VmSupervisor {
         } finally {
             m.resume();
         }
+    }
+
+    /** NICs set down by {@link #setLink}: the state outlives a reset, as QEMU's link_down. */
+    private final java.util.Set<String> linksDown = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** The monitor's name of NIC {@code index} of the configuration: its id, else {@code net<index>}. */
+    public String nicName(int index) {
+        return config.nets().get(index).id().orElse("net" + index);
+    }
+
+    /** QEMU's QOM path of a NIC's virtio backend, as NIC_RX_FILTER_CHANGED and query-rx-filter name it. */
+    public static String nicPath(org.jkvm.vmm.device.PciPlatform.Nic n) {
+        return n.config().id().map(id -> "/machine/peripheral/" + id + "/virtio-backend")
+                .orElse("/machine/peripheral-anon/device[" + (n.slot() - 1) + "]/virtio-backend");
+    }
+
+    private void wireNics(Machine machine) {
+        for (org.jkvm.vmm.device.PciPlatform.Nic n : machine.devices().pci().nics()) {
+            String path = nicPath(n);
+            n.net().setFilterChangedListener(x -> emit(new VmEvent.NicRxFilterChanged(n.name(), path)));
+            if (linksDown.contains(n.name())) {
+                n.net().setLink(false);
+            }
+        }
+    }
+
+    /**
+     * QMP set_link: the link of NIC {@code name} up or down as the guest sees it (virtio-net's LINK_UP status with a
+     * configuration change interrupt). False when no NIC has that name.
+     */
+    public boolean setLink(String name, boolean up) {
+        boolean known = false;
+        for (int i = 0; i < config.nets().size(); i++) {
+            known |= nicName(i).equals(name);
+        }
+        if (!known) {
+            return false;
+        }
+        if (up) {
+            linksDown.remove(name);
+        } else {
+            linksDown.add(name);
+        }
+        Machine m = currentMachine();
+        if (m != null) {
+            for (org.jkvm.vmm.device.PciPlatform.Nic n : m.devices().pci().nics()) {
+                if (n.name().equals(name)) {
+                    n.net().setLink(up);
+                }
+            }
+        }
+        return true;
     }
 
     private void emit(VmEvent event) {

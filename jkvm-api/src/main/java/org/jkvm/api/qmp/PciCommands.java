@@ -52,6 +52,7 @@ final class PciCommands {
         return switch (pciClass) {
             case 0x0100 -> "SCSI controller";
             case 0x0180 -> "Storage controller";
+            case 0x0200 -> "Ethernet controller";
             case 0x0600 -> "Host bridge";
             default -> null;
         };

@@ -135,6 +135,7 @@ public final class QmpServer implements VmEvent.Listener, AutoCloseable {
             case VmEvent.Shutdown s -> e.putObject("data").put("guest", s.guest()).put("reason", s.reason().qapiName());
             case VmEvent.Reset r -> e.putObject("data").put("guest", r.guest()).put("reason", r.reason().qapiName());
             case VmEvent.GuestPanicked p -> e.putObject("data").put("action", p.action());
+            case VmEvent.NicRxFilterChanged n -> e.putObject("data").put("name", n.nic()).put("path", n.path());
             default -> { }
         }
         e.putObject("timestamp").put("seconds", epochMicros / 1_000_000).put("microseconds", epochMicros % 1_000_000);

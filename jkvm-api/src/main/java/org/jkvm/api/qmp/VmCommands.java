@@ -74,6 +74,7 @@ public final class VmCommands {
         BlockCommands.register(t, vm);
         PciCommands.register(t, vm);
         SnapshotCommands.register(t, vm);
+        NetCommands.register(t, vm);
         t.add(new QmpCommand("stop", EMPTY, EMPTY, a -> {
             try {
                 vm.stop();

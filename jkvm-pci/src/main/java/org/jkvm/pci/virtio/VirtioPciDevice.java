@@ -73,6 +73,7 @@ public final class VirtioPciDevice implements PciDevice {
     private volatile String failure;
     /** Set while a snapshot is taken: queues are not processed; a kick meanwhile is replayed on {@link #resumeIo}. */
     private volatile boolean quiesced;
+    private volatile int configGeneration;
 
     /**
      * Wraps {@code device} (its queues in {@code memory}) with PCI class {@code classCode}; MSI-X messages go to
@@ -467,6 +468,17 @@ public final class VirtioPciDevice implements PciDevice {
         }
     }
 
+    /**
+     * The device changed its configuration space (virtio-net's link status): bumps {@code config_generation}
+     * (4.1.4.3) and sends a configuration change notification (4.1.5.3) once the driver is ready (DRIVER_OK).
+     */
+    public void configChanged() {
+        configGeneration++;
+        if ((status & VirtioFeatures.STATUS_DRIVER_OK) != 0) {
+            interruptConfig();
+        }
+    }
+
     /** Sets DEVICE_NEEDS_RESET and sends a configuration change interrupt (2.1.2); reports the first cause. */
     private void fail(String why) {
         failure = why;
@@ -528,7 +540,8 @@ public final class VirtioPciDevice implements PciDevice {
             case QUEUE_DESC -> q == null ? 0 : q.descGpa();
             case QUEUE_DRIVER -> q == null ? 0 : q.availGpa();
             case QUEUE_DEVICE -> q == null ? 0 : q.usedGpa();
-            default -> 0; // config_generation (the configuration never changes), queue_notify_data, queue_reset
+            case CONFIG_GENERATION -> configGeneration & 0xff;
+            default -> 0; // queue_notify_data, queue_reset
         };
     }
 

@@ -82,6 +82,14 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
     public DeviceManager(Vm vm, GuestMemory memory, PcMemoryLayout layout, IntConsumer consoleOutput,
                          PlatformEvents events, Clock clock, List<DiskConfig> disks, int diskQueues, boolean rng,
                          java.util.Optional<org.jkvm.console.ConsoleConfig> console) {
+        this(vm, memory, layout, consoleOutput, events, clock, disks, diskQueues, rng, console, List.of());
+    }
+
+    /** As above, with one virtio-net device per {@code nets} entry. */
+    public DeviceManager(Vm vm, GuestMemory memory, PcMemoryLayout layout, IntConsumer consoleOutput,
+                         PlatformEvents events, Clock clock, List<DiskConfig> disks, int diskQueues, boolean rng,
+                         java.util.Optional<org.jkvm.console.ConsoleConfig> console,
+                         List<org.jkvm.net.NetConfig> nets) {
         irqs = InterruptRouting.create(vm, pio, mmio);
         serial = new Serial16550(irqs.isaLine(COM1_IRQ), consoleOutput);
         pio.register(COM1_PORT, 8, serial);
@@ -118,7 +126,7 @@ public final class DeviceManager implements IoHandler, AutoCloseable {
         pio.register(PM_PORT, 12, acpiPm);
         pio.register(RESET_CONTROL_PORT, 1, new ResetControl(() -> events.reset("reset control register")));
         try {
-            pci = new PciPlatform(vm, memory, layout, irqs, pio, mmio, disks, diskQueues, rng, console);
+            pci = new PciPlatform(vm, memory, layout, irqs, pio, mmio, disks, diskQueues, rng, console, nets);
         } catch (RuntimeException e) {
             if (timers != null) {
                 timers.close();

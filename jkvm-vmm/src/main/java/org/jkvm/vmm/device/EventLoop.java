@@ -35,9 +35,17 @@ public final class EventLoop implements AutoCloseable {
 
     /** Watches {@code fd} for input and runs {@code handler} on the loop's thread each time it is readable. */
     public synchronized void add(int fd, Handler handler) {
+        add(fd, Epoll.EPOLLIN, handler);
+    }
+
+    /**
+     * Watches {@code fd} for {@code events} ({@code Epoll.EPOLLIN}, with {@code Epoll.EPOLLET} for a descriptor its
+     * handler may leave readable, such as a TAP while the guest has no receive buffers).
+     */
+    public synchronized void add(int fd, int events, Handler handler) {
         handlers.add(handler);
         table = handlers.toArray(Handler[]::new);
-        epoll.add(fd, Epoll.EPOLLIN, handlers.size() - 1);
+        epoll.add(fd, events, handlers.size() - 1);
     }
 
     /** Starts the thread ({@code io-loop}). */

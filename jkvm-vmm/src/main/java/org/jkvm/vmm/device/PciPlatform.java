@@ -24,6 +24,9 @@ import org.jkvm.pci.virtio.VirtioPciDevice;
 import org.jkvm.console.ConsoleBackend;
 import org.jkvm.console.ConsoleConfig;
 import org.jkvm.console.VirtioConsole;
+import org.jkvm.net.NetConfig;
+import org.jkvm.net.TapBackend;
+import org.jkvm.net.VirtioNet;
 import org.jkvm.rng.EntropySource;
 import org.jkvm.rng.VirtioRng;
 import org.jkvm.virtio.VirtioDevice;
@@ -50,6 +53,8 @@ public final class PciPlatform {
     public static final int CLASS_STORAGE_SCSI = 0x010000;
     /** PCI class of virtio-console: simple communication controller, other (QEMU's virtio-serial-pci: 0x0780). */
     public static final int CLASS_COMMUNICATION = 0x078000;
+    /** PCI class of virtio-net: network controller, Ethernet (QEMU's virtio-net-pci). */
+    public static final int CLASS_ETHERNET = 0x020000;
     /** PCI class of virtio-rng: base class 0 (unclassified), subclass 0xFF, as QEMU's virtio-rng-pci ("00ff"). */
     public static final int CLASS_OTHER = 0x00ff00;
     /** Guest writes of this many bytes to a notify address reach the ioeventfd (Linux uses iowrite16). */
@@ -67,6 +72,7 @@ public final class PciPlatform {
     private final List<MsiDelivery> msiSinks = new ArrayList<>();
     private final VirtioRng rng;
     private final VirtioConsole console;
+    private final List<Nic> nics = new ArrayList<>();
 
     /**
      * Builds the bus, registers it on {@code pio} and {@code mmio}, and opens and plugs every disk.
@@ -91,6 +97,13 @@ public final class PciPlatform {
     public PciPlatform(Vm vm, GuestMemory memory, PcMemoryLayout layout, InterruptRouting irqs, IoBus pio,
                        IoBus mmio, List<DiskConfig> diskConfigs, int diskQueues, boolean rng,
                        java.util.Optional<ConsoleConfig> console) {
+        this(vm, memory, layout, irqs, pio, mmio, diskConfigs, diskQueues, rng, console, List.of());
+    }
+
+    /** As above, and one virtio-net device per {@code nets} entry after the console. */
+    public PciPlatform(Vm vm, GuestMemory memory, PcMemoryLayout layout, InterruptRouting irqs, IoBus pio,
+                       IoBus mmio, List<DiskConfig> diskConfigs, int diskQueues, boolean rng,
+                       java.util.Optional<ConsoleConfig> console, List<NetConfig> nets) {
         PciWindow low = new PciWindow(MMIO32_GPA, MMIO32_BYTES);
         long highBase = Math.max(layout.ramEnd(), PcMemoryLayout.MMIO_HOLE_END);
         highBase = (highBase + PcMemoryLayout.GIB - 1) & -PcMemoryLayout.GIB;
@@ -133,6 +146,9 @@ public final class PciPlatform {
             } else {
                 this.console = null;
             }
+            for (int i = 0; i < nets.size(); i++) {
+                addNic(vm, memory, irqs, allocator, nets.get(i), i);
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -158,6 +174,40 @@ public final class PciPlatform {
             throw e;
         }
         disks.add(new Disk(config, image, blk, plugged.device(), plugged.slot()));
+    }
+
+    /**
+     * One virtio-net device on its TAP (opened here: created, or attached to by name), in the next slot. The TAP's
+     * descriptors join the I/O thread edge-triggered: a readable TAP runs its receive queue, which stops reading
+     * while the guest has no buffers (level-triggered, that would spin).
+     */
+    private void addNic(Vm vm, GuestMemory memory, InterruptRouting irqs, BarAllocator allocator, NetConfig config,
+                        int index) {
+        String name = config.id().orElse("net" + index);
+        TapBackend tap;
+        try {
+            tap = TapBackend.open(config.ifname(), config.queues());
+        } catch (org.jkvm.sys.Tap.TapException e) {
+            throw new HypervisorException("--net " + name + ": " + e.getMessage(), e);
+        }
+        VirtioNet net = new VirtioNet(tap, config.macOr(index));
+        Plugged p;
+        try {
+            p = plug(vm, memory, irqs, allocator, net, CLASS_ETHERNET, config.id().orElse(""));
+        } catch (RuntimeException e) {
+            net.close();
+            throw e;
+        }
+        VirtioPciDevice device = p.device();
+        QueueEvent[] ev = p.queueEvents();
+        net.setQueueKick(q -> ev[q].signal());
+        net.setConfigChangeHook(device::configChanged);
+        for (int q = 0; q < config.queues(); q++) {
+            int rxQueue = 2 * q;
+            loop.add(tap.fd(q), org.jkvm.sys.Epoll.EPOLLIN | org.jkvm.sys.Epoll.EPOLLET,
+                    () -> device.processQueue(rxQueue));
+        }
+        nics.add(new Nic(config, name, net, device, p.slot()));
     }
 
     /**
@@ -196,6 +246,13 @@ public final class PciPlatform {
             throw new IllegalStateException(dev.name() + " plugged in slot " + got + ", expected " + slot);
         }
         return new Plugged(device, slot, queueEvents);
+    }
+
+    /**
+     * One NIC: what the user asked for, its name for the monitor ({@code id}, else {@code net<index>}), the device
+     * on its TAP, its PCI function and slot.
+     */
+    public record Nic(NetConfig config, String name, VirtioNet net, VirtioPciDevice device, int slot) {
     }
 
     private record Plugged(VirtioPciDevice device, int slot, QueueEvent[] queueEvents) {}
@@ -260,6 +317,11 @@ public final class PciPlatform {
         return List.copyOf(disks);
     }
 
+    /** The NICs, in --net order. */
+    public List<Nic> nics() {
+        return List.copyOf(nics);
+    }
+
     /** Stops request processing (the I/O thread); the devices stay as they are. */
     public void stop() {
         loop.close();
@@ -287,5 +349,9 @@ public final class PciPlatform {
         for (Disk d : disks) {
             d.image().close();
         }
+        for (Nic n : nics) {
+            n.net().close();
+        }
+        nics.clear();
     }
 }
