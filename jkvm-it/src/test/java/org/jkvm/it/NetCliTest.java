@@ -110,6 +110,18 @@ class NetCliTest {
     }
 
     @Test
+    void vhostOnTheKvmBackendIsRefused() throws Exception {
+        assumeTrue(Files.exists(Path.of("/dev/kvm")), "needs /dev/kvm");
+        Path guest = QmpSupport.counterGuest(dir);
+        JkvmProcess p = JkvmProcess.run(60, "run", "--accel", "kvm", "--memory", "64M", "--kernel",
+                guest.toString(), "--net", "tap,vhost=on");
+        assertThat(p.exitCode()).isEqualTo(2);
+        assertThat(p.stderr().strip()).isEqualTo("jkvm: --net tap,vhost=on: vhost=on: vhost-net not implemented"
+                + " (use vhost=off: jkvm's own data path)");
+        p.close();
+    }
+
+    @Test
     void badSpecificationsAreUsageErrors() throws Exception {
         Path guest = QmpSupport.counterGuest(dir);
         String[][] cases = {
