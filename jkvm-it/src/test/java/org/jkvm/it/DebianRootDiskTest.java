@@ -42,7 +42,7 @@ class DebianRootDiskTest {
         try (JkvmProcess p = JkvmProcess.start("run", "--accel", "emu", "--memory", "1G",
                 "--kernel", dir.resolve("vmlinuz").toString(), "--initrd", dir.resolve("initrd.img").toString(),
                 "--disk", "path=" + disk,
-                "--cmdline", "root=/dev/vda rw console=ttyS0 rootdelay=600 panic=0 jkvm.poweroff=1")) {
+                "--cmdline", "root=/dev/vda rw console=ttyS0 panic=0 jkvm.poweroff=1")) {
             p.stdin().close();
             assertThat(p.awaitOutput("JKVM-DEBIAN-READY", 3600)).as(p.stdout() + p.stderr()).isTrue();
             double readyAt = (System.nanoTime() - start) / 1e9;
