@@ -23,8 +23,9 @@ if [ "${JKVM_NO_BUILD:-0}" != 1 ]; then
   ./mvnw -q -B -DskipTests -pl jkvm-cli -am package
 fi
 
-# Beside the repository (a real disk, not a tmpfs): O_DIRECT needs a file system that supports it.
-work="$(mktemp -d "$root/target-bench-fio.XXXXXX")"
+# Under target/ (a real disk, not a tmpfs; ignored by git): O_DIRECT needs a file system that supports it.
+mkdir -p "$root/target"
+work="$(mktemp -d "$root/target/bench-fio.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 # The data disk: 512 MiB of written (not sparse) blocks, so reads touch the disk.
 dd if=/dev/zero of="$work/data.img" bs=1M count=512 conv=fsync status=none
@@ -45,7 +46,8 @@ guest() {
   shift
   cp --sparse=always "$images/root.img" "$work/root.img"
   timeout 3600 "$@" > "$work/$tag.console" 2>&1 < /dev/null || true
-  grep -a '^FIO ' "$work/$tag.console" | tr -d '\r' > "$work/$tag.out" || true
+  # -o: under QEMU the serial getty's autologin prompt can precede the first line ("root@jkvm-debian:~# FIO ...")
+  grep -a -o 'FIO [a-z0-9-]* [0-9.]* [0-9]*\|FIO done' "$work/$tag.console" > "$work/$tag.out" || true
   grep -q '^FIO done' "$work/$tag.out" || { echo "bench: $tag gave no fio figures" >&2; tail -30 "$work/$tag.console" >&2; exit 1; }
 }
 guest jkvm ./jkvm run --accel emu --cpus 1 --memory 1G --kernel "$images/vmlinuz" --initrd "$images/initrd.img" \

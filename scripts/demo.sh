@@ -2,9 +2,12 @@
 # Sets jkvm up on a fresh Linux x86_64 machine and boots a demo guest.
 #  - Where the CPU has hardware virtualization (VMX/SVM) and /dev/kvm: builds the Debian guest images (Debian's
 #    linux-image-cloud-amd64 kernel + a busybox initramfs) and boots Linux on KVM to a shell (Ctrl-A x quits).
-#  - Elsewhere (a nested cloud VM, or a /dev/kvm without VMX/SVM such as kvm_pvm), Linux would not boot in useful
-#    time yet (jkvm's software CPU cannot boot Linux yet), so it runs the test guests: the mode/SMP tour on /dev/kvm
-#    with 4 vCPUs, and the same tour on jkvm's software CPU with 2 vCPUs.
+#  - Elsewhere (a nested cloud VM, or a /dev/kvm without VMX/SVM such as kvm_pvm, which runs guest code far too
+#    slowly for Linux), it boots the same kernel and initramfs on jkvm's software CPU (`--accel emu`, about a
+#    minute to the shell; `exit` powers the guest off). With a stdin that is not a terminal the guest prints a few
+#    lines about itself and powers off.
+#  - Where the guest images cannot be built (no access to Debian's mirror), it runs the test guests instead: the
+#    mode/SMP tour on /dev/kvm with 4 vCPUs, and the same tour on the software CPU with 2 vCPUs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/scripts/jdk.sh"
@@ -24,7 +27,29 @@ if grep -qE '^flags\s*:.*\b(vmx|svm)\b' /proc/cpuinfo && [ -e /dev/kvm ]; then
     --cmdline "console=ttyS0 quiet"
 fi
 
-echo "demo: no VMX/SVM on this CPU: running jkvm's test guests instead of Linux (see README)." >&2
+if scripts/guest-images.sh; then
+  images="$(scripts/guest-images.sh --print-dir)"
+  echo "demo: no VMX/SVM on this CPU: booting Debian's cloud kernel on jkvm's software CPU (--accel emu; about a" \
+       "minute to the shell; 'exit' or Ctrl-A x ends it)" >&2
+  initrd="$images/initramfs.cpio.gz"
+  if [ ! -t 0 ]; then
+    # Not a terminal: a serial line has no end of file, so the guest runs a short tour and powers off by itself.
+    tmp="$(mktemp -d "${TMPDIR:-/tmp}/jkvm-demo.XXXXXX")"
+    trap 'rm -rf "$tmp"' EXIT
+    printf '%s\n' '#!/bin/sh' 'echo "demo guest: $(uname -sr) on $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2)"' \
+      'echo "demo guest: $(grep -c ^processor /proc/cpuinfo) CPUs, $(grep MemTotal /proc/meminfo)"' \
+      'echo "demo guest: up $(cut -d" " -f1 /proc/uptime) s; powering off"' > "$tmp/tour.sh"
+    scripts/mkinitrd-test.sh "$tmp/tour.cpio.gz" "$tmp/tour.sh"
+    cat "$initrd" "$tmp/tour.cpio.gz" > "$tmp/initrd"
+    initrd="$tmp/initrd"
+    ./jkvm run --accel emu --cpus 2 --memory 1G --kernel "$images/vmlinuz" --initrd "$initrd" \
+      --cmdline "console=ttyS0 quiet"
+    exit $?
+  fi
+  exec ./jkvm run --accel emu --cpus 2 --memory 1G --kernel "$images/vmlinuz" --initrd "$initrd" \
+    --cmdline "console=ttyS0 quiet"
+fi
+echo "demo: the guest images could not be built: running jkvm's test guests instead of Linux (see README)." >&2
 if [ -e /dev/kvm ]; then
   echo "demo: \$ ./jkvm run --accel kvm --cpus 4 --memory 128M --kernel guests/build/modes.mb" >&2
   set +e

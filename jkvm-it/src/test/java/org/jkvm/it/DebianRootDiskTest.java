@@ -53,8 +53,10 @@ class DebianRootDiskTest {
             assertThat(m.find()).as(console).isTrue();
             System.out.printf("Debian 12 on emu: multi-user after %.0f s (guest uptime %s s), powered off after %.0f s,"
                     + " %s failed units%n", readyAt, m.group(1), offAt, m.group(2));
-            assertThat(console).contains("Reached target multi-user.target")
+            // systemd colours its status lines: "Reached target \e[0;1;39mmulti-user.target\e[0m"
+            assertThat(console).containsPattern("Reached target \\S*multi-user\\.target")
                     .contains("EXT4-fs (vda): mounted filesystem");
+            assertThat(m.group(2)).as("failed units").isEqualTo("0");
             assertThat(exit).as(p.stderr()).isZero();
             assertThat(p.stderr()).doesNotContain("needs reset").doesNotContain("Exception");
         }
